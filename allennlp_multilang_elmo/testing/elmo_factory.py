@@ -2,6 +2,7 @@
 Writers for tiny ELMo biLMs in the bilm-tf file layout (options.json + hdf5 weights) and for alignment
 matrices, so tests and demos can build real, loadable models of any size without the network.
 """
+import io
 import json
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -113,14 +114,21 @@ def write_alignment(path: str, matrix: numpy.ndarray, file_format: str = "torch"
     embedder reads:
 
     - `"torch"`: a float tensor saved with `torch.save` (zip format),
-    - `"muse"`: a numpy array saved with `torch.save` in the legacy (pre-zip) format, as MUSE and the
-      authors' released `*_best_mapping.pth` files are,
+    - `"muse"`: a float64 numpy array saved with `torch.save` in the legacy (pre-zip) format under
+      numpy 1.x module names, byte for byte the layout of MUSE's output and of the authors'
+      released `*_best_mapping.pth` files,
     - `"npy"`: `numpy.save`.
     """
     if file_format == "torch":
         torch.save(torch.tensor(matrix, dtype=torch.float32), path)
     elif file_format == "muse":
-        torch.save(numpy.asarray(matrix), path, _use_new_zipfile_serialization=False)
+        buffer = io.BytesIO()
+        torch.save(numpy.asarray(matrix, dtype=numpy.float64), buffer, _use_new_zipfile_serialization=False)
+        # numpy 2 pickles its reconstructor as numpy._core; the released files (numpy 1.x) say
+        # numpy.core. Protocol 2 names globals as newline-terminated text, so this is exact.
+        legacy = buffer.getvalue().replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+        with open(path, "wb") as f:
+            f.write(legacy)
     elif file_format == "npy":
         with open(path, "wb") as f:
             numpy.save(f, numpy.asarray(matrix))

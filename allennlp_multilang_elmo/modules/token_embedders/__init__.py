@@ -1,0 +1,3 @@
+from allennlp_multilang_elmo.modules.token_embedders.elmo_token_embedder_multilang import (
+    ElmoTokenEmbedderMultiLang,
+)

@@ -1,0 +1,228 @@
+from typing import Dict, List, Optional, Sequence, Set, Union
+
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.modules.elmo import Elmo
+from allennlp.modules.token_embedders.token_embedder import TokenEmbedder
+
+from allennlp_multilang_elmo.common.language_codes import check_language, decode_languages
+from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
+
+Languages = Union[str, Sequence[str], torch.Tensor]
+
+
+@TokenEmbedder.register("elmo_token_embedder_multilang")
+class ElmoTokenEmbedderMultiLang(TokenEmbedder):
+    """
+    Cross-lingual ELMo (Schuster et al., NAACL 2019): one pre-trained biLM per language, each followed
+    by its scalar mix, dropout and an alignment matrix `W` (`x @ W.T`) that maps the language's space
+    onto a shared one, then an optional projection shared by all languages. For each language the
+    result equals AllenNLP's `Elmo(options, weights, 1, ...)` followed by the alignment and the
+    projection.
+
+    The language comes with each call, as `lang`:
+
+    - a string, for a batch of one language (a model passes `lang=` through the
+      `TextFieldEmbedder`'s kwargs, as the original AllenNLP 0.9 API did), or
+    - one language per instance, as the `elmo_characters_multilang` indexer emits them (byte codes,
+      see `language_codes`), or a list of strings; then a batch may mix languages, and each
+      language's biLM runs on its own instances.
+
+    Alignment matrices are kept as buffers, so archives carry them; frozen biLM weights are
+    parameters with `requires_grad=False`, as in `Elmo`.
+
+    Registered as a `TokenEmbedder` with name "elmo_token_embedder_multilang".
+
+    # Parameters
+
+    options_files : `Dict[str, str]`, required.
+        The ELMo JSON options file of each language.
+    weight_files : `Dict[str, str]`, required.
+        The ELMo hdf5 weight file of each language; same languages as `options_files`.
+    do_layer_norm : `bool`, optional (default = `False`)
+        Should we apply layer normalization (passed to `ScalarMix`)?
+    dropout : `float`, optional (default = `0.5`)
+        The dropout applied to the mixed ELMo representations, before the alignment.
+    requires_grad : `bool`, optional (default = `False`)
+        If `True`, the biLMs are fine-tuned.
+    projection_dim : `int`, optional (default = `None`)
+        If given, a projection to this dimension, shared by all languages, after the alignment.
+    vocab_to_cache : `List[str]`, optional (default = `None`)
+        Words whose character-CNN embeddings are pre-computed, per language; `forward` then accepts
+        their ids as `word_inputs`, as with AllenNLP's `ElmoTokenEmbedder`.
+    scalar_mix_parameters : `List[float]`, optional (default = `None`)
+        Fixed, pre-softmax layer weights (not trained). The released alignments are per layer,
+        so use a one-hot mix such as `[-9e10, 1, -9e10]` (layer 1) with them.
+    aligning_files : `Dict[str, str]`, optional (default = `None`)
+        The alignment matrix of each language (`torch.save`d tensor or numpy array, e.g. the
+        authors' `<lang>_best_mapping.pth`, or `.npy`). Languages without one (or with an empty
+        path) use the identity.
+    """
+
+    def __init__(
+        self,
+        options_files: Dict[str, str],
+        weight_files: Dict[str, str],
+        do_layer_norm: bool = False,
+        dropout: float = 0.5,
+        requires_grad: bool = False,
+        projection_dim: int = None,
+        vocab_to_cache: List[str] = None,
+        scalar_mix_parameters: List[float] = None,
+        aligning_files: Dict[str, str] = None,
+    ) -> None:
+        super().__init__()
+        aligning_files = aligning_files or {}
+        if not options_files:
+            raise ConfigurationError("options_files must name at least one language")
+        if set(options_files) != set(weight_files):
+            raise ConfigurationError(
+                "options_files and weight_files must name the same languages; only in "
+                f"options_files: {sorted(set(options_files) - set(weight_files))}, only in "
+                f"weight_files: {sorted(set(weight_files) - set(options_files))}"
+            )
+        unknown = sorted(set(aligning_files) - set(options_files))
+        if unknown:
+            raise ConfigurationError(
+                f"aligning_files names languages without an ELMo: {unknown}; configured "
+                f"languages: {sorted(options_files)}"
+            )
+        self._languages = sorted(check_language(lang) for lang in options_files)
+
+        self._elmos = torch.nn.ModuleDict(
+            {
+                lang: Elmo(
+                    options_files[lang],
+                    weight_files[lang],
+                    1,
+                    do_layer_norm=do_layer_norm,
+                    dropout=dropout,
+                    requires_grad=requires_grad,
+                    vocab_to_cache=vocab_to_cache,
+                    scalar_mix_parameters=scalar_mix_parameters,
+                )
+                for lang in self._languages
+            }
+        )
+        dims = {lang: elmo.get_output_dim() for lang, elmo in self._elmos.items()}
+        if len(set(dims.values())) > 1:
+            raise ConfigurationError(
+                "All languages' ELMo models must have the same output dimension to share a space, "
+                f"but they have {dims}"
+            )
+        elmo_dim = self._elmo_dim = dims[self._languages[0]]
+
+        self._aligned: Set[str] = set()
+        for lang in self._languages:
+            if aligning_files.get(lang):
+                matrix = load_alignment_matrix(aligning_files[lang], elmo_dim, lang)
+                self.register_buffer(self._alignment_name(lang), matrix)
+                self._aligned.add(lang)
+
+        if projection_dim:
+            self._projection = torch.nn.Linear(elmo_dim, projection_dim)
+            self.output_dim = projection_dim
+        else:
+            self._projection = None
+            self.output_dim = elmo_dim
+
+    @staticmethod
+    def _alignment_name(language: str) -> str:
+        return f"aligning_{language}"
+
+    @property
+    def languages(self) -> List[str]:
+        return list(self._languages)
+
+    def get_output_dim(self) -> int:
+        return self.output_dim
+
+    def forward(
+        self, elmo_tokens: torch.Tensor, lang: Languages, word_inputs: torch.Tensor = None
+    ) -> torch.Tensor:
+        """
+        # Parameters
+
+        elmo_tokens : `torch.Tensor`
+            Shape `(batch_size, timesteps, 50)` of character ids representing the current batch.
+        lang : `Union[str, Sequence[str], torch.Tensor]`
+            The language of the whole batch, or of each instance: a list of `batch_size` strings or
+            a `(batch_size, 16)` tensor of language codes from `elmo_characters_multilang`.
+        word_inputs : `torch.Tensor`, optional (default = `None`)
+            Shape `(batch_size, timesteps)` ids of words in `vocab_to_cache`.
+
+        # Returns
+
+        `torch.Tensor`
+            The aligned (and projected) ELMo representations, shape
+            `(batch_size, timesteps, embedding_dim)`.
+        """
+        if isinstance(lang, str):
+            representations = self._embed(lang, elmo_tokens, word_inputs)
+        else:
+            languages = decode_languages(lang) if isinstance(lang, torch.Tensor) else list(lang)
+            representations = self._embed_mixed(languages, elmo_tokens, word_inputs)
+        if self._projection is not None:
+            representations = self._projection(representations)
+        return representations
+
+    def _embed(
+        self, language: str, elmo_tokens: torch.Tensor, word_inputs: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        if language not in self._elmos:
+            raise ConfigurationError(
+                f"No ELMo for language {language!r}; configured languages: "
+                f"{', '.join(self._languages)}"
+            )
+        representations = self._elmos[language](elmo_tokens, word_inputs)["elmo_representations"][0]
+        if language in self._aligned:
+            matrix = getattr(self, self._alignment_name(language))
+            representations = torch.nn.functional.linear(representations, matrix)
+        return representations
+
+    def _embed_mixed(
+        self, languages: List[str], elmo_tokens: torch.Tensor, word_inputs: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        leading_shape = elmo_tokens.shape[:-2]
+        if len(languages) != leading_shape.numel():
+            raise ConfigurationError(
+                f"Got {len(languages)} languages for a batch of shape {tuple(leading_shape)}"
+            )
+        timesteps, num_characters = elmo_tokens.shape[-2:]
+        flat_tokens = elmo_tokens.reshape(-1, timesteps, num_characters)
+        flat_words = word_inputs.reshape(-1, timesteps) if word_inputs is not None else None
+
+        rows_by_language: Dict[str, List[int]] = {}
+        for row, language in enumerate(languages):
+            rows_by_language.setdefault(language, []).append(row)
+        # Rows without a language are empty padding instances: all their characters are 0.
+        padding_rows = rows_by_language.pop("", [])
+        if padding_rows and bool((flat_tokens[padding_rows] != 0).any()):
+            raise ConfigurationError("Some instances have tokens but no language")
+        if not rows_by_language:
+            # Nothing but padding: zeros of the right shape.
+            return flat_tokens.new_zeros(
+                (*leading_shape, timesteps, self._elmo_dim), dtype=torch.float
+            )
+
+        if len(rows_by_language) == 1 and not padding_rows:
+            (language,) = rows_by_language
+            representations = self._embed(language, flat_tokens, flat_words)
+        else:
+            outputs, order = [], []
+            for language in sorted(rows_by_language):
+                rows = rows_by_language[language]
+                index = torch.tensor(rows, device=flat_tokens.device)
+                words = flat_words.index_select(0, index) if flat_words is not None else None
+                outputs.append(self._embed(language, flat_tokens.index_select(0, index), words))
+                order.extend(rows)
+            if padding_rows:
+                outputs.append(outputs[0].new_zeros((len(padding_rows), *outputs[0].shape[1:])))
+                order.extend(padding_rows)
+            # Undo the grouping: row `order[i]` of the batch is row `i` of the concatenation.
+            inverse = torch.empty(len(order), dtype=torch.long, device=flat_tokens.device)
+            inverse[torch.tensor(order, device=flat_tokens.device)] = torch.arange(
+                len(order), device=flat_tokens.device
+            )
+            representations = torch.cat(outputs, dim=0).index_select(0, inverse)
+        return representations.reshape(*leading_shape, timesteps, -1)
