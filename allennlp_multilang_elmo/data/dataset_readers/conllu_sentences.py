@@ -1,0 +1,130 @@
+"""
+Line-numbered access to the sentences of CoNLL-U (and CoNLL-X) files.
+
+`conllu` parses sentences but does not say where they are in the file, so its errors cannot point
+at a line. Here a file is first scanned into `SentenceSpan`s (first line and byte range of every
+sentence), which is cheap and lets a reader sample and shard sentences before parsing any of them;
+then `parse_sentence` parses one span line by line with `conllu`, checks what a dependency parser
+needs, and reports problems as `file, line N: ...`.
+"""
+
+from typing import BinaryIO, Iterator, List, NamedTuple, Tuple
+
+from conllu.exceptions import ParseException
+from conllu.parser import DEFAULT_FIELD_PARSERS, DEFAULT_FIELDS, parse_line
+
+# Only ID and HEAD need parsing (FEATS, DEPS and MISC are most of conllu's work); the other columns
+# stay strings, so a POS column left empty keeps its `_`.
+_FIELD_PARSERS = {field: DEFAULT_FIELD_PARSERS[field] for field in ("id", "head")}
+
+
+class SentenceSpan(NamedTuple):
+    """Where one sentence lies in a file: its first line (1-based) and its bytes `[start, end)`."""
+
+    name: str
+    """The file's name for messages (the path or URL it was given as)."""
+    path: str
+    """The local file to read."""
+    line: int
+    start: int
+    end: int
+
+
+class ParsedSentence(NamedTuple):
+    words: List[str]
+    pos_tags: List[str]
+    dependencies: List[Tuple[str, int]]
+    """`(deprel, head)` per word; heads are 1-based word positions, 0 for the root."""
+
+
+def scan_sentences(path: str, name: str) -> Iterator[SentenceSpan]:
+    """The blank-line separated sentences of `path`, in file order."""
+    with open(path, "rb") as file:
+        offset = 0
+        first_line = start = end = 0
+        for number, line in enumerate(file, 1):
+            if line.strip():
+                if not first_line:
+                    first_line, start = number, offset
+                end = offset + len(line)
+            elif first_line:
+                yield SentenceSpan(name, path, first_line, start, end)
+                first_line = 0
+            offset += len(line)
+        if first_line:
+            yield SentenceSpan(name, path, first_line, start, end)
+
+
+def read_span(file: BinaryIO, span: SentenceSpan) -> str:
+    """The text of `span`, read from `file` (opened in binary mode on `span.path`)."""
+    file.seek(span.start)
+    try:
+        return file.read(span.end - span.start).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{span.name}, sentence at line {span.line}: not valid UTF-8 ({error})"
+        ) from error
+
+
+def parse_sentence(
+    text: str, span: SentenceSpan, use_language_specific_pos: bool = False
+) -> ParsedSentence:
+    """
+    Parses the sentence `text` found at `span`, keeping syntactic words only: multiword tokens
+    (`1-2`) and empty nodes (`1.1`) are skipped, as a basic-dependency parser predicts neither.
+    The POS tags are UPOS, or XPOS when `use_language_specific_pos`; an empty one (some treebanks
+    leave XPOS out for some words) is kept as the tag `_`. Every word must have a head and a
+    relation, and words must be numbered 1, 2, 3, ... so that heads point at the right words.
+    Raises `ValueError` naming the file and line of the first problem.
+    """
+    words: List[str] = []
+    pos_tags: List[str] = []
+    dependencies: List[Tuple[str, int]] = []
+    word_lines: List[int] = []
+    pos_field = "xpos" if use_language_specific_pos else "upos"
+
+    def error(line_number: int, problem: str) -> ValueError:
+        return ValueError(f"{span.name}, line {line_number}: {problem}")
+
+    for line_number, line in enumerate(text.rstrip("\r\n").split("\n"), span.line):
+        line = line.rstrip("\r")
+        if line.startswith("#"):
+            continue
+        # CoNLL-U and CoNLL-X separate columns by tabs; forms may contain spaces.
+        num_columns = len(line.split("\t"))
+        if num_columns != len(DEFAULT_FIELDS):
+            raise error(
+                line_number,
+                f"expected {len(DEFAULT_FIELDS)} tab-separated columns, "
+                f"found {num_columns}: {line!r}",
+            )
+        try:
+            token = parse_line(line, DEFAULT_FIELDS, _FIELD_PARSERS)
+        except ParseException as parse_error:
+            raise error(line_number, f"{parse_error}: {line!r}") from parse_error
+
+        if token["id"] is None:
+            raise error(line_number, f"the word has no id: {line!r}")
+        if not isinstance(token["id"], int):
+            continue
+        if token["id"] != len(words) + 1:
+            raise error(
+                line_number,
+                f"word ids must run 1, 2, 3, ...; found {token['id']} after {len(words)}",
+            )
+        if token["head"] is None or token["deprel"] == "_":
+            raise error(line_number, f"word {token['id']} has no head or relation: {line!r}")
+        words.append(token["form"])
+        pos_tags.append(token[pos_field])
+        dependencies.append((token["deprel"], token["head"]))
+        word_lines.append(line_number)
+
+    if not words:
+        raise error(span.line, "the sentence has no words")
+    for position, (_, head) in enumerate(dependencies):
+        if not 0 <= head <= len(words):
+            raise error(
+                word_lines[position],
+                f"word {position + 1} has head {head}, outside the sentence's {len(words)} words",
+            )
+    return ParsedSentence(words, pos_tags, dependencies)
