@@ -1,0 +1,1 @@
+from allennlp_multilang_elmo.modules import token_embedders

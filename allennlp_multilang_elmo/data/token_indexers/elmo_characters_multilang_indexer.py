@@ -3,6 +3,7 @@ from typing import Dict, List, Optional
 
 import torch
 from allennlp.common.checks import ConfigurationError
+from allennlp.common.util import pad_sequence_to_length
 from allennlp.data.token_indexers.elmo_indexer import ELMoTokenCharactersIndexer
 from allennlp.data.token_indexers.token_indexer import IndexedTokenList, TokenIndexer
 from allennlp.data.tokenizers import Token
@@ -21,8 +22,10 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
     AllenNLP's `elmo_characters` indexer that also emits the instance's language, so that the
     language reaches `elmo_token_embedder_multilang` through the batch, with any model (e.g. the stock
     `biaffine_parser`) and with batches that mix languages. Its output is
-    `{"elmo_tokens": (timesteps, 50) character ids, "lang": (16,) language code bytes}`, which
-    `BasicTextFieldEmbedder` passes to the embedder as `forward(elmo_tokens=..., lang=...)`.
+    `{"elmo_tokens": (timesteps, 50) character ids, "lang": (timesteps, 16) language code bytes}`,
+    which `BasicTextFieldEmbedder` passes to the embedder as `forward(elmo_tokens=..., lang=...)`.
+    The language is repeated for every token (and all zeros for padding) so that AllenNLP's
+    `get_text_field_mask`, which may pick either tensor, still finds the right mask.
 
     The language does not come from the vocabulary: the dataset reader binds it per instance (see
     `for_language`, used by `universal_dependencies_multilang`'s `apply_token_indexers`), so languages
@@ -72,7 +75,7 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
                 "or set the indexer's `language`"
             )
         indexed = super().tokens_to_indices(tokens, vocabulary)
-        indexed["lang"] = encode_language(self._language)
+        indexed["lang"] = [encode_language(self._language)] * len(tokens)
         return indexed
 
     def as_padded_tensor_dict(
@@ -80,8 +83,12 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
     ) -> Dict[str, torch.Tensor]:
         tensors = super().as_padded_tensor_dict(tokens, padding_lengths)
         # An empty field (padding in a ListField) has no language: all zeros, like its characters.
-        if tokens["lang"]:
-            tensors["lang"] = torch.tensor(tokens["lang"], dtype=torch.uint8)
-        else:
-            tensors["lang"] = torch.zeros(LANGUAGE_CODE_LENGTH, dtype=torch.uint8)
+        tensors["lang"] = torch.tensor(
+            pad_sequence_to_length(
+                tokens["lang"],
+                padding_lengths["elmo_tokens"],
+                default_value=lambda: [0] * LANGUAGE_CODE_LENGTH,
+            ),
+            dtype=torch.uint8,
+        ).reshape(-1, LANGUAGE_CODE_LENGTH)
         return tensors

@@ -24,9 +24,9 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
 
     - a string, for a batch of one language (a model passes `lang=` through the
       `TextFieldEmbedder`'s kwargs, as the original AllenNLP 0.9 API did), or
-    - one language per instance, as the `elmo_characters_multilang` indexer emits them (byte codes,
-      see `language_codes`), or a list of strings; then a batch may mix languages, and each
-      language's biLM runs on its own instances.
+    - one language per instance: a list of strings, or the per-token language codes of the
+      `elmo_characters_multilang` indexer (see `language_codes`). Then a batch may mix languages,
+      and each language's biLM runs on its own instances.
 
     Alignment matrices are kept as buffers, so archives carry them; frozen biLM weights are
     parameters with `requires_grad=False`, as in `Elmo`.
@@ -147,7 +147,7 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             Shape `(batch_size, timesteps, 50)` of character ids representing the current batch.
         lang : `Union[str, Sequence[str], torch.Tensor]`
             The language of the whole batch, or of each instance: a list of `batch_size` strings or
-            a `(batch_size, 16)` tensor of language codes from `elmo_characters_multilang`.
+            the `(batch_size, timesteps, 16)` language codes of `elmo_characters_multilang`.
         word_inputs : `torch.Tensor`, optional (default = `None`)
             Shape `(batch_size, timesteps)` ids of words in `vocab_to_cache`.
 
@@ -160,7 +160,10 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
         if isinstance(lang, str):
             representations = self._embed(lang, elmo_tokens, word_inputs)
         else:
-            languages = decode_languages(lang) if isinstance(lang, torch.Tensor) else list(lang)
+            if isinstance(lang, torch.Tensor):
+                languages = self._per_instance(lang, elmo_tokens)
+            else:
+                languages = list(lang)
             representations = self._embed_mixed(languages, elmo_tokens, word_inputs)
         if self._projection is not None:
             representations = self._projection(representations)
@@ -179,6 +182,18 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             matrix = getattr(self, self._alignment_name(language))
             representations = torch.nn.functional.linear(representations, matrix)
         return representations
+
+    @staticmethod
+    def _per_instance(codes: torch.Tensor, elmo_tokens: torch.Tensor) -> List[str]:
+        if codes.shape[:-1] != elmo_tokens.shape[:-1]:
+            raise ConfigurationError(
+                f"Language codes of shape {tuple(codes.shape)} do not fit character ids of shape "
+                f"{tuple(elmo_tokens.shape)}: expected one code per token"
+            )
+        if codes.size(-2) == 0:
+            return [""] * elmo_tokens.shape[:-2].numel()
+        # Every token of an instance carries its language; padding instances carry zeros.
+        return decode_languages(codes.select(-2, 0))
 
     def _embed_mixed(
         self, languages: List[str], elmo_tokens: torch.Tensor, word_inputs: Optional[torch.Tensor]

@@ -31,6 +31,13 @@ SENTENCES = [
 BATCHES = [SENTENCES, SENTENCES[1:3], list(reversed(SENTENCES))]
 
 
+def language_codes(languages, char_ids: torch.Tensor) -> torch.Tensor:
+    """Per-token language codes, as `elmo_characters_multilang` emits them ("" for padding)."""
+    rows = [encode_language(lang) if lang else [0] * 16 for lang in languages]
+    codes = torch.tensor(rows, dtype=torch.uint8).unsqueeze(-2)
+    return codes.expand(*char_ids.shape[:-1], 16)
+
+
 class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
     def setup_method(self):
         super().setup_method()
@@ -93,10 +100,9 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         embedder = self.embedder()
         references = {lang: self.reference(lang) for lang in LANGUAGES}
         languages = ["en", "de", "fr", "de"]
-        codes = torch.tensor([encode_language(lang) for lang in languages], dtype=torch.uint8)
         for batch in [SENTENCES, list(reversed(SENTENCES))]:
             char_ids = batch_to_ids(batch)
-            actual = embedder(char_ids, codes)
+            actual = embedder(char_ids, language_codes(languages, char_ids))
             # The embedder runs each language's rows as one sub-batch, languages in sorted order.
             for lang in sorted(set(languages)):
                 rows = [i for i, l in enumerate(languages) if l == lang]
@@ -107,8 +113,7 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
     def test_language_lists_and_codes_give_the_same_result(self):
         char_ids = batch_to_ids(SENTENCES)
         languages = ["fr", "fr", "en", "de"]
-        codes = torch.tensor([encode_language(lang) for lang in languages], dtype=torch.uint8)
-        by_codes = self.embedder()(char_ids, codes)
+        by_codes = self.embedder()(char_ids, language_codes(languages, char_ids))
         by_list = self.embedder()(char_ids, languages)
         assert torch.equal(by_codes, by_list)
 
@@ -126,8 +131,7 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
 
     def test_padding_rows_without_language_embed_to_zeros(self):
         char_ids = batch_to_ids(SENTENCES[:2] + [[]])
-        codes = torch.tensor([encode_language("en"), encode_language("fr"), [0] * 16])
-        output = self.embedder()(char_ids, codes)
+        output = self.embedder()(char_ids, language_codes(["en", "fr", ""], char_ids))
         assert output.shape == (3, char_ids.size(1), self.dim)
         assert output[2].abs().sum() == 0
         assert output[0].abs().sum() > 0
@@ -154,7 +158,7 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         )
         text_field_embedder = BasicTextFieldEmbedder({"elmo": embedder})
         char_ids = batch_to_ids(SENTENCES)
-        codes = torch.tensor([encode_language("fr")] * len(SENTENCES))
+        codes = language_codes(["fr"] * len(SENTENCES), char_ids)
         # The indexer's tensors carry the language ...
         by_indexer = text_field_embedder({"elmo": {"elmo_tokens": char_ids, "lang": codes}})
         # ... or the model passes it as a kwarg, the original API.
@@ -166,7 +170,7 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
     def test_wrapped_dimensions(self):
         # A ListField of TextFields adds a dimension; languages then come per inner instance.
         char_ids = torch.stack([batch_to_ids(SENTENCES[:2]), batch_to_ids(SENTENCES[2:4])[:, :4]])
-        codes = torch.tensor([[encode_language("en"), encode_language("fr")]] * 2)
+        codes = torch.stack([language_codes(["en", "fr"], char_ids[0])] * 2)
         output = self.embedder()(char_ids, codes)
         assert output.shape == (2, 2, 4, self.dim)
 
@@ -200,9 +204,11 @@ class TestElmoTokenEmbedderMultiLangErrors(AllenNlpTestCase):
         embedder = ElmoTokenEmbedderMultiLang(**self.files)
         with pytest.raises(ConfigurationError, match=r"No ELMo for language 'es'; configured languages: en, fr"):
             embedder(batch_to_ids([["hola"]]), "es")
-        codes = torch.tensor([encode_language("en"), encode_language("sv")])
+        char_ids = batch_to_ids([["a"], ["b"]])
         with pytest.raises(ConfigurationError, match=r"'sv'"):
-            embedder(batch_to_ids([["a"], ["b"]]), codes)
+            embedder(char_ids, language_codes(["en", "sv"], char_ids))
+        with pytest.raises(ConfigurationError, match=r"one code per token"):
+            embedder(char_ids, language_codes(["en", "en"], char_ids)[:, 0])
 
     def test_elmo_dimensions_must_agree(self):
         options, weights = write_elmo_model(
