@@ -1,0 +1,2 @@
+from allennlp_multilang_elmo.commands.attachment_table import AttachmentTable
+from allennlp_multilang_elmo.commands.write_tiny_elmo import WriteTinyElmo

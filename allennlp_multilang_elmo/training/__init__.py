@@ -1,0 +1,1 @@
+from allennlp_multilang_elmo.training import callbacks, metrics

@@ -1,0 +1,3 @@
+from allennlp_multilang_elmo.training.callbacks.reader_pass_per_epoch import (
+    ReaderPassPerEpochCallback,
+)

@@ -1,0 +1,127 @@
+"""
+The README's main job at test scale: `allennlp train` of the shipped demo config (smaller), then
+`evaluate`, `predict` and `attachment-table` on a language the parser never trained on.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from allennlp.commands import main
+
+from allennlp_multilang_elmo.commands.attachment_table import attachment_table
+from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
+
+ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
+OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def run_cli(monkeypatch, *args: str) -> None:
+    """Runs `allennlp ARGS` in this process (the CLI's import cost is paid once)."""
+    monkeypatch.setattr(sys, "argv", ["allennlp", *args])
+    main(prog="allennlp")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A parser trained by a real `allennlp train` process on en, de and fr fixtures."""
+    root = tmp_path_factory.mktemp("zero_shot")
+    elmo_dir = root / "elmo"
+    subprocess.run(
+        [ALLENNLP, "write-tiny-elmo", str(elmo_dir), "--languages", "en", "de", "fr", "es", "it"],
+        cwd=REPO_ROOT, env=OFFLINE, check=True, capture_output=True,
+    )
+    files = {
+        "options_files": {lang: str(elmo_dir / lang / "options.json") for lang in "en de fr es it".split()},
+        "weight_files": {lang: str(elmo_dir / lang / "weights.hdf5") for lang in "en de fr es it".split()},
+        "aligning_files": {lang: str(elmo_dir / lang / "align.pth") for lang in "de fr es it".split()},
+    }
+    config = demo_config(
+        files,
+        os.path.join(FIXTURES, "*_pud-ud-train.conllu"),
+        os.path.join(FIXTURES, "*_pud-ud-dev.conllu"),
+        {
+            "dataset_reader": {"instances_per_language": 8},
+            # Workers read the balanced stream; the callback keeps their passes per epoch.
+            "data_loader": {"max_instances_in_memory": 24, "num_workers": 2},
+            "trainer": {"num_epochs": 2},
+        },
+    )
+    config_path = root / "config.json"
+    config_path.write_text(json.dumps(config))
+    serialization_dir = root / "model"
+    # cwd = the repository, so `.allennlp_plugins` is what loads the plugin.
+    result = subprocess.run(
+        [ALLENNLP, "train", str(config_path), "-s", str(serialization_dir)],
+        cwd=REPO_ROOT, env=OFFLINE, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    return serialization_dir
+
+
+def test_training_reports_per_language_scores(trained):
+    metrics = json.loads((trained / "metrics.json").read_text())
+    for lang in ["en", "de", "fr", "es", "it"]:
+        assert 0.0 <= metrics[f"best_validation_LAS_{lang}"] <= metrics[f"best_validation_UAS_{lang}"] <= 1.0
+    # Model selection averages the training languages only.
+    expected = sum(metrics[f"best_validation_LAS_{lang}"] for lang in ["en", "de", "fr"]) / 3
+    assert metrics["best_validation_LAS_AVG"] == pytest.approx(expected)
+
+
+def test_zero_shot_evaluation_and_table(trained, monkeypatch, capsys):
+    output = trained / "test_metrics.json"
+    run_cli(
+        monkeypatch, "evaluate", str(trained / "model.tar.gz"),
+        os.path.join(FIXTURES, "[ei][st]_pud-ud-dev.conllu"), "--output-file", str(output),
+    )
+    metrics = json.loads(output.read_text())
+    assert {"UAS_es", "LAS_es", "UAS_it", "LAS_it"} <= set(metrics)
+    assert "UAS_en" not in metrics
+    capsys.readouterr()
+    run_cli(monkeypatch, "attachment-table", str(output), "--zero-shot", "es", "it")
+    table = capsys.readouterr().out
+    assert table == attachment_table(metrics, ["es", "it"]) + "\n"
+    assert f"{100 * metrics['LAS_it']:.1f}" in table.splitlines()[-1]
+    assert table.splitlines()[-1].split()[:2] == ["it", "zero-shot"]
+
+
+def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
+    inputs = trained / "inputs.jsonl"
+    inputs.write_text(
+        "\n".join(
+            json.dumps(line)
+            for line in [
+                {"lang": "es", "words": ["El", "gato", "duerme", "."], "pos": ["DET", "NOUN", "VERB", "PUNCT"]},
+                {"lang": "it", "sentence": "Il gatto dorme sul divano."},
+            ]
+        )
+    )
+    predictions = trained / "predictions.jsonl"
+    run_cli(
+        monkeypatch, "predict", str(trained / "model.tar.gz"), str(inputs),
+        "--output-file", str(predictions), "--silent",
+    )
+    spanish, italian = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert spanish["lang"] == "es" and spanish["words"] == ["El", "gato", "duerme", "."]
+    assert len(spanish["predicted_heads"]) == 4 and len(spanish["predicted_dependencies"]) == 4
+    # A tree: exactly one word attaches to the root (MST decoding), heads point inside the sentence.
+    assert spanish["predicted_heads"].count(0) == 1
+    assert all(0 <= head <= 4 for head in spanish["predicted_heads"])
+    assert spanish["hierplane_tree"]["root"]["word"] in spanish["words"]
+    # A raw sentence is split by spaCy's Italian rules, without a model download.
+    assert italian["lang"] == "it"
+    assert italian["words"] == ["Il", "gatto", "dorme", "sul", "divano", "."]
+    assert italian["pos"] == ["X"] * 6
+
+
+def test_predict_with_the_dataset_reader(trained, monkeypatch):
+    predictions = trained / "reader_predictions.jsonl"
+    run_cli(
+        monkeypatch, "predict", str(trained / "model.tar.gz"),
+        os.path.join(FIXTURES, "es_pud-ud-dev.conllu"), "--use-dataset-reader",
+        "--output-file", str(predictions), "--silent",
+    )
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(lines) == 4 and {line["lang"] for line in lines} == {"es"}

@@ -1,0 +1,93 @@
+// Demo of zero-shot cross-lingual dependency parsing, runnable on a laptop CPU in minutes
+// (`make demo`): a parser trained on English, German and French UD PUD (shipped in data/ud-pud) and
+// evaluated on Spanish and Italian, which it never sees in training.
+//
+// The ELMo models are tiny and random (`allennlp write-tiny-elmo output/demo/elmo --languages en de
+// fr es it`): they have the real bilm-tf file layout and exercise the whole pipeline, but carry no
+// linguistic knowledge, so the parser learns mostly from the universal POS tags. For the paper's
+// setting with the released models see multilang_dependency_parser.jsonnet.
+local train_languages = ["en", "de", "fr"];
+local all_languages = train_languages + ["es", "it"];
+local elmo_dir = "output/demo/elmo/";
+local elmo_dim = 16;
+local pos_dim = 16;
+
+local reader(extra) = {
+  type: "universal_dependencies_multilang",
+  token_indexers: { elmo: { type: "elmo_characters_multilang" } },
+} + extra;
+
+{
+  // Each epoch draws the same number of sentences of every training language.
+  dataset_reader: reader({ languages: train_languages, instances_per_language: 300, seed: 13 }),
+  // Validation reads every language once; es and it are scored but never used for model selection.
+  validation_dataset_reader: reader({}),
+  train_data_path: "data/ud-pud/*_pud-ud-train.conllu",
+  validation_data_path: "data/ud-pud/*_pud-ud-dev.conllu",
+  // Relations unseen in training (language-specific subtypes such as obl:agent) must map to
+  // @@UNKNOWN@@ at zero-shot test time instead of failing: head_tags is a padded namespace here.
+  vocabulary: { non_padded_namespaces: ["*labels"] },
+  data_loader: {
+    batch_sampler: { type: "same_language", batch_size: 32, sorting_keys: ["words"] },
+    // Read lazily, so that every epoch draws a new balanced sample; a chunk holds several
+    // batches of every language for length bucketing.
+    max_instances_in_memory: 480,
+  },
+  model: {
+    type: "biaffine_parser_multilang",
+    langs_for_early_stop: train_languages,
+    text_field_embedder: {
+      token_embedders: {
+        elmo: {
+          type: "elmo_token_embedder_multilang",
+          options_files: { [lang]: elmo_dir + lang + "/options.json" for lang in all_languages },
+          weight_files: { [lang]: elmo_dir + lang + "/weights.hdf5" for lang in all_languages },
+          // The first language (en) is the shared space; the others are mapped onto it.
+          aligning_files: { [lang]: elmo_dir + lang + "/align.pth" for lang in all_languages[1:] },
+          // Layer 1 only (the first biLSTM), the layer the alignments are for.
+          scalar_mix_parameters: [-9e10, 1, -9e10],
+          dropout: 0.3,
+        },
+      },
+    },
+    pos_tag_embedding: { embedding_dim: pos_dim, vocab_namespace: "pos" },
+    encoder: {
+      type: "stacked_bidirectional_lstm",
+      input_size: elmo_dim + pos_dim,
+      hidden_size: 64,
+      num_layers: 2,
+      recurrent_dropout_probability: 0.3,
+      use_highway: true,
+    },
+    use_mst_decoding_for_validation: true,
+    arc_representation_dim: 100,
+    tag_representation_dim: 50,
+    dropout: 0.3,
+    input_dropout: 0.3,
+    initializer: {
+      regexes: [
+        [".*projection.*weight", { type: "xavier_uniform" }],
+        [".*projection.*bias", { type: "zero" }],
+        [".*tag_bilinear.*weight", { type: "xavier_uniform" }],
+        [".*tag_bilinear.*bias", { type: "zero" }],
+        [".*weight_ih.*", { type: "xavier_uniform" }],
+        [".*weight_hh.*", { type: "orthogonal" }],
+        [".*bias_ih.*", { type: "zero" }],
+        [".*bias_hh.*", { type: "lstm_hidden_bias" }],
+      ],
+      // The regexes above also match the pre-trained ELMo's own projections, which they would
+      // silently re-initialise.
+      prevent_regexes: [".*_elmos\\..*"],
+    },
+  },
+  trainer: {
+    num_epochs: 6,
+    patience: 3,
+    grad_norm: 5.0,
+    validation_metric: "+LAS_AVG",
+    // Epoch k trains on pass k of the balanced stream, with data loader workers too.
+    callbacks: [{ type: "reader_pass_per_epoch" }],
+    optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
+    cuda_device: -1,
+  },
+}
