@@ -1,0 +1,33 @@
+"""
+Run-time fixes that let AllenNLP 2.10.1 and allennlp-models 2.10.1 work on Python 3.11 with
+torch 2.x and numpy 2. Each module fixes one breakage (numbered as in the project's compatibility
+notes) and says what breaks and why; `apply_patches` applies them all and is idempotent. The
+package's `__init__` calls it before anything else, so every `allennlp` command that loads this
+plugin runs patched.
+
+`nltk_data` is the exception: its fix (B5) must exist before any plugin is imported, so the install
+script runs it once.
+"""
+from allennlp_multilang_elmo.compat import (
+    amp_warnings,
+    attachment_scores,
+    data_loader_spawn,
+    reduce_on_plateau,
+    torch_load,
+    universal_dependencies,
+)
+
+_PATCHES = (
+    torch_load,  # B7
+    reduce_on_plateau,  # B8
+    data_loader_spawn,  # B9
+    attachment_scores,  # B10
+    universal_dependencies,  # B11
+    amp_warnings,  # B13
+)
+
+
+def apply_patches() -> None:
+    """Applies every run-time patch; applying them again changes nothing."""
+    for patch in _PATCHES:
+        patch.apply()
