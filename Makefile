@@ -1,0 +1,12 @@
+# The two commands of the README: `make demo` (train + zero-shot evaluation on the shipped data)
+# and `make test`. Both install the pinned environment into .venv first (a no-op when up to date).
+.PHONY: install demo test
+
+install:
+	bash scripts/install.sh
+
+demo: install
+	bash scripts/demo.sh
+
+test: install
+	.venv/bin/python -m pytest
