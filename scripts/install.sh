@@ -26,7 +26,7 @@ pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q --no-deps --no-build-isolation -e .
 # allennlp-models calls nltk.download at import unless punkt is found: an empty stub in the venv
 # keeps every CLI start offline (see allennlp_multilang_elmo/compat/nltk_data.py).
-"$VENV/bin/python" -m allennlp_multilang_elmo.compat.nltk_data
+"$VENV/bin/python" -W ignore -m allennlp_multilang_elmo.compat.nltk_data
 rm -f "$VENV"/.installed-*
 touch "$stamp"
 echo "install: done ($("$VENV/bin/python" -c 'import torch, allennlp.version as v; print("torch", torch.__version__, "allennlp", v.VERSION)'))"
