@@ -28,13 +28,14 @@ def demo_config(
     params["model"]["text_field_embedder"]["token_embedders"]["elmo"].update(elmo_files)
     params["train_data_path"] = train_data_path
     params["validation_data_path"] = validation_data_path
-    _merge(params, overrides or {})
+    deep_merge(params, overrides or {})
     return params
 
 
-def _merge(original: Dict[str, Any], overrides: Dict[str, Any]) -> None:
+def deep_merge(original: Dict[str, Any], overrides: Dict[str, Any]) -> None:
+    """Merges `overrides` into `original` in place: dicts key by key, other values replace."""
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(original.get(key), dict):
-            _merge(original[key], value)
+            deep_merge(original[key], value)
         else:
             original[key] = copy.deepcopy(value)

@@ -12,7 +12,7 @@ from allennlp.modules.elmo import Elmo
 
 from allennlp_multilang_elmo.common.language_codes import decode_languages
 from allennlp_multilang_elmo.testing import write_multilang_elmo
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
+from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, deep_merge, demo_config
 
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 LANGUAGES = ["en", "de", "fr", "es", "it"]
@@ -39,9 +39,9 @@ class MultiLangParserTestCase(ModelTestCase):
                 # ModelTestCase compares two loaders' first batches: no shuffling.
                 "data_loader": {"batch_sampler": {"batch_size": 8, "shuffle": False}},
                 "trainer": {"num_epochs": 2, "patience": None},
-                **overrides,
             },
         )
+        deep_merge(config, overrides)
         path = str(self.TEST_DIR / "experiment.json")
         with open(path, "w") as f:
             json.dump(config, f)
