@@ -11,7 +11,7 @@ import pytest
 from allennlp.commands import main
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
+from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, deep_merge, demo_config
 
 ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
@@ -24,10 +24,8 @@ def run_cli(monkeypatch, *args: str) -> None:
     main(prog="allennlp")
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A parser trained by a real `allennlp train` process on en, de and fr fixtures."""
-    root = tmp_path_factory.mktemp("zero_shot")
+def train(root, overrides):
+    """Runs a real `allennlp train` process of the demo config on the fixtures; returns its folder."""
     elmo_dir = root / "elmo"
     subprocess.run(
         [ALLENNLP, "write-tiny-elmo", str(elmo_dir), "--languages", "en", "de", "fr", "es", "it"],
@@ -42,13 +40,9 @@ def trained(tmp_path_factory):
         files,
         os.path.join(FIXTURES, "*_pud-ud-train.conllu"),
         os.path.join(FIXTURES, "*_pud-ud-dev.conllu"),
-        {
-            "dataset_reader": {"instances_per_language": 8},
-            # Workers read the balanced stream; the callback keeps their passes per epoch.
-            "data_loader": {"max_instances_in_memory": 24, "num_workers": 2},
-            "trainer": {"num_epochs": 2},
-        },
+        {"dataset_reader": {"instances_per_language": 8}, "trainer": {"num_epochs": 2}},
     )
+    deep_merge(config, overrides)
     config_path = root / "config.json"
     config_path.write_text(json.dumps(config))
     serialization_dir = root / "model"
@@ -59,6 +53,33 @@ def trained(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr[-5000:]
     return serialization_dir
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A parser trained on en, de and fr, reading with data loader workers."""
+    # Workers read the balanced stream; the callback keeps their passes per epoch.
+    return train(
+        tmp_path_factory.mktemp("zero_shot"),
+        {"data_loader": {"max_instances_in_memory": 24, "num_workers": 2}},
+    )
+
+
+def test_distributed_training_on_cpu(tmp_path):
+    # Two gloo processes: the reader shards the balanced stream, the metric reduces per language.
+    serialization_dir = train(
+        tmp_path,
+        {
+            "data_loader": {"max_instances_in_memory": 24, "batch_sampler": {"batch_size": 4}},
+            "distributed": {"cuda_devices": [-1, -1]},
+        },
+    )
+    metrics = json.loads((serialization_dir / "metrics.json").read_text())
+    assert {"peak_worker_0_memory_MB", "peak_worker_1_memory_MB"} <= set(metrics)
+    for lang in ["en", "de", "fr", "es", "it"]:
+        assert 0.0 <= metrics[f"validation_UAS_{lang}"] <= 1.0
+    expected = sum(metrics[f"validation_UAS_{lang}"] for lang in ["en", "de", "fr"]) / 3
+    assert metrics["validation_UAS_AVG"] == pytest.approx(expected)
 
 
 def test_training_reports_per_language_scores(trained):
