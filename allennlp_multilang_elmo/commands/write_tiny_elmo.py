@@ -5,8 +5,10 @@ plus alignment matrices, for demos and tests that must run offline.
 import argparse
 import json
 import logging
+import os
 
 from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.testing.elmo_factory import elmo_options, write_multilang_elmo
 
@@ -29,11 +31,20 @@ class WriteTinyElmo(Subcommand):
         subparser.add_argument("--seed", type=int, default=1, help="seed of the first language")
         subparser.add_argument("--projection-dim", type=int, default=8, help="ELMo output is twice this")
         subparser.add_argument("--cell-dim", type=int, default=16, help="LSTM cell size")
+        subparser.add_argument(
+            "--force", action="store_true", help="overwrite model files that already exist"
+        )
         subparser.set_defaults(func=write_tiny_elmo_from_args)
         return subparser
 
 
 def write_tiny_elmo_from_args(args: argparse.Namespace) -> None:
+    if not args.force:
+        for lang in args.languages:
+            for name in ("options.json", "weights.hdf5", "align.pth"):
+                path = os.path.join(args.output_dir, lang, name)
+                if os.path.exists(path):
+                    raise ConfigurationError(f"{path} already exists; pass --force to overwrite it")
     options = elmo_options(projection_dim=args.projection_dim, cell_dim=args.cell_dim)
     files = write_multilang_elmo(args.output_dir, args.languages, options, base_seed=args.seed)
     print(json.dumps(files, indent=2))

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from allennlp.commands import main
+from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table
 from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, deep_merge, demo_config
@@ -80,6 +81,17 @@ def test_distributed_training_on_cpu(tmp_path):
         assert 0.0 <= metrics[f"validation_UAS_{lang}"] <= 1.0
     expected = sum(metrics[f"validation_UAS_{lang}"] for lang in ["en", "de", "fr"]) / 3
     assert metrics["validation_UAS_AVG"] == pytest.approx(expected)
+
+
+def test_write_tiny_elmo_never_overwrites_without_force(tmp_path, monkeypatch):
+    run_cli(monkeypatch, "write-tiny-elmo", str(tmp_path), "--languages", "en", "de")
+    weights = tmp_path / "de" / "weights.hdf5"
+    before = weights.read_bytes()
+    with pytest.raises(ConfigurationError, match=r"en/options.json already exists; pass --force"):
+        run_cli(monkeypatch, "write-tiny-elmo", str(tmp_path), "--languages", "en", "de", "--seed", "7")
+    assert weights.read_bytes() == before
+    run_cli(monkeypatch, "write-tiny-elmo", str(tmp_path), "--languages", "en", "de", "--seed", "7", "--force")
+    assert weights.read_bytes() != before
 
 
 def test_training_reports_per_language_scores(trained):
