@@ -65,7 +65,15 @@ def test_filter_is_targeted_and_idempotent():
         warnings.simplefilter("always")
         amp_warnings.apply()
         amp_warnings.apply()
-        ours = [f for f in warnings.filters if f[1] is not None and "autocast" in f[1].pattern]
+        # (pytest's own configuration may add a similar filter; count the patch's only.)
+        ours = [
+            f
+            for f in warnings.filters
+            if f[1] is not None
+            and f[1].pattern == amp_warnings.AUTOCAST_MESSAGE
+            and f[3] is not None
+            and f[3].pattern == amp_warnings.TRAINER_MODULE
+        ]
         # The same deprecation raised from any other module is still reported.
         torch.cuda.amp.autocast(enabled=False)
     assert len(ours) == 1
