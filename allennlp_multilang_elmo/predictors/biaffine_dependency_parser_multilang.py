@@ -3,7 +3,7 @@ from typing import Dict, List
 
 import spacy
 from allennlp.common.checks import ConfigurationError
-from allennlp.common.util import JsonDict, sanitize
+from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
@@ -80,13 +80,9 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
         return self.predict_batch_instance([instance])[0]
 
     def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
-        # The parent skips apply_token_indexers, which binds each instance's language.
-        for instance in instances:
-            self._dataset_reader.apply_token_indexers(instance)
-        outputs = self._model.forward_on_instances(instances)
+        # The parent (with the compat patch, B11) applies the token indexers, which binds each
+        # instance's language, and adds the hierplane trees.
+        outputs = super().predict_batch_instance(instances)
         for instance, output in zip(instances, outputs):
             output["lang"] = instance["metadata"]["lang"]
-            output["hierplane_tree"] = self._build_hierplane_tree(
-                output["words"], output["predicted_heads"], output["predicted_dependencies"], output["pos"]
-            )
-        return sanitize(outputs)
+        return outputs
