@@ -5,10 +5,11 @@ Line-numbered access to the sentences of CoNLL-U (and CoNLL-X) files.
 at a line. Here a file is first scanned into `SentenceSpan`s (first line and byte range of every
 sentence), which is cheap and lets a reader sample and shard sentences before parsing any of them;
 then `parse_sentence` parses one span line by line with `conllu`, checks what a dependency parser
-needs, and reports problems as `file, line N: ...`.
+needs, and reports problems as `file, line N: ...`; `tree_problem` says whether the heads form a
+tree.
 """
 
-from typing import BinaryIO, Iterator, List, NamedTuple, Tuple
+from typing import BinaryIO, Iterator, List, NamedTuple, Optional, Tuple
 
 from conllu.exceptions import ParseException
 from conllu.parser import DEFAULT_FIELD_PARSERS, DEFAULT_FIELDS, parse_line
@@ -35,6 +36,8 @@ class ParsedSentence(NamedTuple):
     pos_tags: List[str]
     dependencies: List[Tuple[str, int]]
     """`(deprel, head)` per word; heads are 1-based word positions, 0 for the root."""
+    lines: List[int]
+    """The line of each word in its file."""
 
 
 def scan_sentences(path: str, name: str) -> Iterator[SentenceSpan]:
@@ -73,9 +76,11 @@ def parse_sentence(
     Parses the sentence `text` found at `span`, keeping syntactic words only: multiword tokens
     (`1-2`) and empty nodes (`1.1`) are skipped, as a basic-dependency parser predicts neither.
     The POS tags are UPOS, or XPOS when `use_language_specific_pos`; an empty one (some treebanks
-    leave XPOS out for some words) is kept as the tag `_`. Every word must have a head and a
-    relation, and words must be numbered 1, 2, 3, ... so that heads point at the right words.
-    Raises `ValueError` naming the file and line of the first problem.
+    leave XPOS out for some words) is kept as the tag `_`. Every word must have a non-empty FORM,
+    a head and a relation, and words must be numbered 1, 2, 3, ... so that heads point at the
+    right words. A sentence whose FORMs are all `_` (a treebank distributed without its text) is
+    refused too. Whether the heads form a tree is left to `tree_problem`. Raises `ValueError`
+    naming the file and line of the first problem.
     """
     words: List[str] = []
     pos_tags: List[str] = []
@@ -114,6 +119,8 @@ def parse_sentence(
             )
         if token["head"] is None or token["deprel"] == "_":
             raise error(line_number, f"word {token['id']} has no head or relation: {line!r}")
+        if not token["form"].strip():
+            raise error(line_number, f"word {token['id']} has an empty FORM: {line!r}")
         words.append(token["form"])
         pos_tags.append(token[pos_field])
         dependencies.append((token["deprel"], token["head"]))
@@ -127,4 +134,53 @@ def parse_sentence(
                 word_lines[position],
                 f"word {position + 1} has head {head}, outside the sentence's {len(words)} words",
             )
-    return ParsedSentence(words, pos_tags, dependencies)
+    if all(word == "_" for word in words):
+        raise error(
+            span.line,
+            "every FORM of the sentence is '_': the treebank seems to be distributed without its "
+            "text, which must be restored before it can be read",
+        )
+    return ParsedSentence(words, pos_tags, dependencies, word_lines)
+
+
+def tree_problem(sentence: ParsedSentence, span: SentenceSpan) -> Optional[str]:
+    """
+    Why the heads of `sentence` (found at `span`) do not form a tree, as `file, line N: ...`, or
+    `None` if they do: a tree has exactly one word whose head is 0 (the root), no word is its own
+    head, and following heads from any word reaches the root (no cycle).
+    """
+    heads = [head for _, head in sentence.dependencies]
+
+    def problem(line_number: int, text: str) -> str:
+        return f"{span.name}, line {line_number}: {text}"
+
+    for word, head in enumerate(heads, 1):
+        if head == word:
+            return problem(sentence.lines[word - 1], f"word {word} is its own head")
+    roots = [word for word, head in enumerate(heads, 1) if head == 0]
+    if not roots:
+        return problem(span.line, "the sentence has no root (no word has head 0)")
+    if len(roots) > 1:
+        return problem(
+            sentence.lines[roots[1] - 1],
+            f"the sentence has {len(roots)} roots (words {', '.join(map(str, roots))} have "
+            "head 0)",
+        )
+    # 0: not seen yet, 1: on the path being followed, 2: known to reach the root.
+    state = [2] + [0] * len(heads)
+    for start in range(1, len(heads) + 1):
+        path: List[int] = []
+        word = start
+        while state[word] == 0:
+            state[word] = 1
+            path.append(word)
+            word = heads[word - 1]
+        if state[word] == 1:
+            cycle = path[path.index(word) :] + [word]
+            return problem(
+                sentence.lines[word - 1],
+                f"the heads of words {' -> '.join(map(str, cycle))} form a cycle",
+            )
+        for word in path:
+            state[word] = 2
+    return None

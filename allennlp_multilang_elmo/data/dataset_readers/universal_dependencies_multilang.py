@@ -21,6 +21,7 @@ from allennlp_multilang_elmo.data.dataset_readers.conllu_sentences import (
     parse_sentence,
     read_span,
     scan_sentences,
+    tree_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,16 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
     The `file_path` given to `read()` is a glob pattern (`**` recurses), a file, or a URL. Matching
     files are read in sorted order. A file's language is the leading letters of its name, up to the
     first `_`, `-` or `.` (`en_ewt-ud-train.conllu` and `en-universal-train.conll` are `en`,
-    `pt-br-universal-dev.conll` is `pt`) unless `file_languages` says otherwise.
+    `pt-br-universal-dev.conll` is `pt`) unless `file_languages` says otherwise. With `languages`,
+    files of other languages are skipped, and a listed language without any file is an error
+    (unless `allow_missing_languages`) that lists the files found with their languages, so that a
+    file named otherwise (`spanish-train.conll`) can be given its language in `file_languages`.
+
+    Every sentence is checked as it is parsed; a problem raises a `ValueError` naming the file and
+    line: a wrong number of columns, words not numbered 1, 2, 3, ..., a missing head or relation,
+    a head outside the sentence, an empty FORM, and heads that do not form a tree (a word that is
+    its own head, no root or several roots, a cycle). `allow_invalid_trees` lets sentences that
+    fail only the tree checks through.
 
     Token indexers are attached in `apply_token_indexers`, not `text_to_instance`, so the reader
     works with `num_workers > 0`. An indexer that has a `for_language(lang)` method (such as
@@ -101,11 +111,22 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         As in `universal_dependencies`: if given, `text_to_instance` re-tokenizes the words with it,
         which must give the same number of tokens. Typically not needed.
     languages : `List[str]`, optional (default = `None`)
-        Read only files of these languages; `None` reads all matched files.
+        Read only files of these languages; `None` reads all matched files. Every language listed
+        must have a file among those matched, unless `allow_missing_languages`.
     file_languages : `Dict[str, str]`, optional (default = `None`)
-        Maps file-name glob patterns (e.g. `"*_pud-ud-*.conllu"`), matched against a file's base
-        name, to languages, for names the rule above does not fit. The first matching pattern wins
-        over the name-derived language.
+        Maps file glob patterns to languages, for names the rule above does not fit, e.g.
+        `{"spanish-*": "es", "*/UD_Portuguese-Bosque/*": "pt"}`. A pattern matches a file's base
+        name or its whole path as matched or given (`*` also matches `/`). The first matching
+        pattern wins over the name-derived language.
+    allow_missing_languages : `bool`, optional (default = `False`)
+        If `True`, a language of `languages` without any matched file is only logged as a warning
+        (e.g. for a reader that `allennlp evaluate` uses on one language's file).
+    allow_invalid_trees : `bool`, optional (default = `False`)
+        If `True`, sentences whose heads do not form a tree (see above) are read as they are, for
+        data that cannot be fixed; every read then logs a warning with how many such sentences it
+        let through, per file, and the first problem. With data-loader workers or distributed
+        training each process counts and logs the sentences it read. Other problems are still
+        errors.
     instances_per_language : `int`, optional (default = `None`)
         If given, each read yields this many instances of every language (see above).
     seed : `int`, optional (default = `13`)
@@ -121,6 +142,8 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         tokenizer: Tokenizer = None,
         languages: List[str] = None,
         file_languages: Dict[str, str] = None,
+        allow_missing_languages: bool = False,
+        allow_invalid_trees: bool = False,
         instances_per_language: int = None,
         seed: int = 13,
         **kwargs,
@@ -137,6 +160,8 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         self.tokenizer = tokenizer
         self.languages = languages
         self.file_languages = file_languages or {}
+        self.allow_missing_languages = allow_missing_languages
+        self.allow_invalid_trees = allow_invalid_trees
         self.instances_per_language = instances_per_language
         self.seed = seed
         self._next_pass = 0
@@ -168,17 +193,39 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
                 self._next_pass += 1
             stream = self._balanced_pass(treebanks, pass_index)
 
+        # Per file: how many sentences that are not trees were let through, and the first problem.
+        invalid_trees: Dict[str, Tuple[int, str]] = {}
         with ExitStack() as stack:
             files: Dict[str, BinaryIO] = {}
-            for language, span in self.shard_iterable(stream):
-                if span.path not in files:
-                    files[span.path] = stack.enter_context(open(span.path, "rb"))
-                sentence = parse_sentence(
-                    read_span(files[span.path], span), span, self.use_language_specific_pos
-                )
-                yield self.text_to_instance(
-                    language, sentence.words, sentence.pos_tags, sentence.dependencies
-                )
+            try:
+                for language, span in self.shard_iterable(stream):
+                    if span.path not in files:
+                        files[span.path] = stack.enter_context(open(span.path, "rb"))
+                    sentence = parse_sentence(
+                        read_span(files[span.path], span), span, self.use_language_specific_pos
+                    )
+                    problem = tree_problem(sentence, span)
+                    if problem is not None:
+                        if not self.allow_invalid_trees:
+                            raise ValueError(
+                                f"{problem} (set allow_invalid_trees to read such sentences)"
+                            )
+                        count, first = invalid_trees.get(span.name, (0, problem))
+                        invalid_trees[span.name] = (count + 1, first)
+                    yield self.text_to_instance(
+                        language, sentence.words, sentence.pos_tags, sentence.dependencies
+                    )
+            finally:
+                # Also when the read stops early (`max_instances`, an error).
+                if invalid_trees:
+                    logger.warning(
+                        "allow_invalid_trees: read %d sentences that are not trees: %s",
+                        sum(count for count, _ in invalid_trees.values()),
+                        "; ".join(
+                            f"{first} (and {count - 1} more in the file)" if count > 1 else first
+                            for count, first in invalid_trees.values()
+                        ),
+                    )
 
     def _find_treebanks(self, pattern: str) -> List[_Treebank]:
         if any(character in pattern for character in "*?["):
@@ -198,24 +245,39 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
             found_description = ", ".join(f"{t.name} ({t.language})" for t in found) or "none"
             raise ConfigurationError(
                 f"No treebank to read for {pattern!r} with languages={self.languages}; "
-                f"files found: {found_description}"
+                f"files found: {found_description}. A file whose name does not start with its "
+                f"language can be given one in file_languages"
             )
         if self.languages is not None:
-            missing = set(self.languages) - {treebank.language for treebank in treebanks}
-            if missing:
-                logger.warning("No files for languages %s in %s", sorted(missing), pattern)
+            missing = sorted(set(self.languages) - {treebank.language for treebank in treebanks})
+            if missing and self.allow_missing_languages:
+                logger.warning("No files for languages %s in %s", missing, pattern)
+            elif missing:
+                others = ", ".join(
+                    f"{t.name} ({t.language})" for t in found if t.language not in self.languages
+                )
+                raise ConfigurationError(
+                    f"No treebank for languages {missing} in {pattern!r}; files of other "
+                    f"languages found: {others or 'none'}. A file whose name does not start with "
+                    f"its language can be given one in file_languages, e.g. "
+                    f'{{"spanish-*": "{missing[0]}"}}; set allow_missing_languages to read '
+                    f"without these languages"
+                )
         return treebanks
 
     def _language_of(self, name: str) -> str:
         base_name = os.path.basename(name)
         for file_pattern, language in self.file_languages.items():
-            if fnmatch.fnmatchcase(base_name, file_pattern):
+            if fnmatch.fnmatchcase(base_name, file_pattern) or fnmatch.fnmatchcase(
+                name, file_pattern
+            ):
                 return language
         match = _LANGUAGE_IN_NAME.match(base_name)
         if match is None:
             raise ConfigurationError(
                 f"Cannot tell the language of {name} from its name (expected e.g. "
-                f"'en_ewt-ud-train.conllu'); give it in file_languages"
+                f"'en_ewt-ud-train.conllu'); give it in file_languages, e.g. "
+                f'{{"{base_name}": "en"}}'
             )
         return match.group(1)
 

@@ -1,3 +1,4 @@
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -192,8 +193,38 @@ class TestFilesAndLanguages:
     def test_name_without_language_asks_for_file_languages(self, tmp_path):
         path = write(tmp_path / "2019_treebank.conllu", TINY)
         reader = UniversalDependenciesMultiLangDatasetReader()
-        with pytest.raises(ConfigurationError, match="2019_treebank.conllu.*file_languages"):
+        with pytest.raises(
+            ConfigurationError, match='2019_treebank.conllu.*file_languages, e.g. {"2019_treebank'
+        ):
             list(reader.read(path))
+
+    def test_listed_language_without_a_file_is_an_error_that_says_how(self, tmp_path):
+        write(tmp_path / "en_ewt-ud-train.conllu", TINY)
+        write(tmp_path / "spanish-train.conll", TINY)
+        pattern = str(tmp_path / "*")
+        reader = UniversalDependenciesMultiLangDatasetReader(languages=["en", "es"])
+        with pytest.raises(ConfigurationError) as error:
+            list(reader.read(pattern))
+        message = str(error.value)
+        assert "No treebank for languages ['es']" in message and pattern in message
+        assert "spanish-train.conll (spanish)" in message
+        assert '"spanish-*": "es"' in message and "allow_missing_languages" in message
+
+        # Given its language explicitly, by base name or by path, the file is read.
+        for file_pattern in ("spanish-*", f"{tmp_path}/span*"):
+            mapped = UniversalDependenciesMultiLangDatasetReader(
+                languages=["en", "es"], file_languages={file_pattern: "es"}
+            )
+            assert [i["metadata"]["lang"] for i in mapped.read(pattern)] == ["en", "es"]
+
+    def test_missing_languages_allowed_explicitly(self, caplog):
+        reader = UniversalDependenciesMultiLangDatasetReader(
+            languages=["en", "pt"], allow_missing_languages=True
+        )
+        with caplog.at_level(logging.WARNING):
+            languages = Counter(i["metadata"]["lang"] for i in reader.read(DEV))
+        assert languages == {"en": DEV_SENTENCES}
+        assert f"No files for languages ['pt'] in {DEV}" in caplog.text
 
     def test_languages_filter(self):
         reader = UniversalDependenciesMultiLangDatasetReader(languages=["it", "de"])
@@ -229,6 +260,8 @@ class TestFilesAndLanguages:
                     "type": "universal_dependencies_multilang",
                     "languages": ["en", "fr"],
                     "file_languages": {"*_pud-*": "xx"},
+                    "allow_missing_languages": True,
+                    "allow_invalid_trees": True,
                     "instances_per_language": 5,
                     "seed": 3,
                     "use_language_specific_pos": True,
@@ -245,6 +278,7 @@ class TestFilesAndLanguages:
             3,
         )
         assert reader.file_languages == {"*_pud-*": "xx"}
+        assert reader.allow_missing_languages and reader.allow_invalid_trees
         with pytest.raises(ConfigurationError, match="instances_per_language"):
             UniversalDependenciesMultiLangDatasetReader(instances_per_language=0)
 
@@ -268,6 +302,7 @@ GOOD = "# sent_id = 1\n" + sentence_lines((1, "Good", 2, "amod"), (2, "start", 0
         (conll_line(2, "word", 7, "root"), "word 2 has head 7, outside the sentence's 3 words"),
         (conll_line("two", "word", 0, "root"), "'two' is not a valid ID"),
         (conll_line(4, "word", 0, "root"), "word ids must run 1, 2, 3, ...; found 4 after 1"),
+        (conll_line(2, "", 0, "root"), "word 2 has an empty FORM"),
     ],
 )
 def test_malformed_lines_are_reported_with_file_and_line(tmp_path, broken_line, problem):
@@ -296,6 +331,74 @@ def test_sentence_without_words_is_reported(tmp_path):
     path = write(tmp_path / "en_bad-ud-train.conllu", text)
     with pytest.raises(ValueError, match=re.escape(f"{path}, line 7: the sentence has no words")):
         list(UniversalDependenciesMultiLangDatasetReader().read(path))
+
+
+# A second sentence of three words on lines 5 (its comment) to 8, after GOOD.
+@pytest.mark.parametrize(
+    "heads, line, problem",
+    [
+        ((0, 2, 2), 7, "word 2 is its own head"),
+        ((2, 3, 1), 5, "the sentence has no root (no word has head 0)"),
+        ((0, 1, 0), 8, "the sentence has 2 roots (words 1, 3 have head 0)"),
+        ((0, 3, 2), 7, "the heads of words 2 -> 3 -> 2 form a cycle"),
+        ((2, 3, 1, 0), 6, "the heads of words 1 -> 2 -> 3 -> 1 form a cycle"),
+    ],
+)
+def test_sentences_that_are_not_trees_are_reported(tmp_path, heads, line, problem):
+    words = [(i, f"w{i}", head, "root" if head == 0 else "dep") for i, head in enumerate(heads, 1)]
+    text = GOOD + "# sent_id = 2\n" + sentence_lines(*words)
+    path = write(tmp_path / "en_bad-ud-train.conllu", text)
+    with pytest.raises(ValueError) as error:
+        list(UniversalDependenciesMultiLangDatasetReader().read(path))
+    assert str(error.value) == (
+        f"{path}, line {line}: {problem} (set allow_invalid_trees to read such sentences)"
+    )
+
+
+def test_invalid_trees_allowed_explicitly_are_read_and_counted(tmp_path, caplog):
+    cycle = "# sent_id = 2\n" + sentence_lines(
+        (1, "a", 0, "root"), (2, "b", 3, "x"), (3, "c", 2, "x")
+    )
+    roots = "# sent_id = 3\n" + sentence_lines((1, "d", 0, "root"), (2, "e", 0, "root"))
+    first = write(tmp_path / "en_a-ud-train.conllu", GOOD + cycle + "\n" + roots)
+    second = write(tmp_path / "en_b-ud-train.conllu", roots + "\n" + GOOD)
+    reader = UniversalDependenciesMultiLangDatasetReader(allow_invalid_trees=True)
+    with caplog.at_level(logging.WARNING):
+        instances = list(reader.read(str(tmp_path / "*.conllu")))
+    # Read as they are.
+    assert [i["head_indices"].labels for i in instances] == [
+        [2, 0],
+        [0, 3, 2],
+        [0, 0],
+        [0, 0],
+        [2, 0],
+    ]
+    (warning,) = [r.getMessage() for r in caplog.records if "allow_invalid_trees" in r.getMessage()]
+    assert warning.startswith("allow_invalid_trees: read 3 sentences that are not trees: ")
+    assert f"{first}, line 7: the heads of words 2 -> 3 -> 2 form a cycle (and 1 more in" in warning
+    assert warning.endswith(
+        f"; {second}, line 3: the sentence has 2 roots (words 1, 2 have head 0)"
+    )
+
+    # Other problems stay errors.
+    empty = write(tmp_path / "en_c-ud-train.conllu", sentence_lines((1, " ", 0, "root")))
+    with pytest.raises(ValueError, match=re.escape(f"{empty}, line 1: word 1 has an empty FORM")):
+        list(reader.read(empty))
+
+
+def test_sentence_with_its_text_withheld_is_reported(tmp_path):
+    withheld = "# sent_id = 2\n" + sentence_lines((1, "_", 2, "nsubj"), (2, "_", 0, "root"))
+    path = write(tmp_path / "en_bad-ud-train.conllu", GOOD + withheld)
+    with pytest.raises(
+        ValueError, match=re.escape(f"{path}, line 5: every FORM of the sentence is '_'")
+    ):
+        list(UniversalDependenciesMultiLangDatasetReader().read(path))
+    # One underscore among other words is a word.
+    underscore = "# sent_id = 2\n" + sentence_lines((1, "_", 2, "punct"), (2, "x", 0, "root"))
+    path = write(tmp_path / "en_ok-ud-train.conllu", underscore)
+    assert list(UniversalDependenciesMultiLangDatasetReader().read(path))[0]["metadata"][
+        "words"
+    ] == ["_", "x"]
 
 
 def balanced_reader(instances_per_language: int, seed: int = 13, **kwargs):
