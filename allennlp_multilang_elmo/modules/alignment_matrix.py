@@ -1,8 +1,9 @@
 """
-Loading of cross-lingual alignment matrices: a `(dim, dim)` matrix `W` per language that maps the
-language's ELMo space onto the shared one as `x @ W.T`.
+Loading of cross-lingual alignment matrices: per language a `(dim, dim)` matrix `W` that maps the
+language's (mixed) ELMo space onto the shared one as `x @ W.T`, or a `(num_layers, dim, dim)` stack
+with one such matrix per ELMo layer.
 """
-from typing import Callable, List, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 import numpy
 import torch
@@ -44,12 +45,15 @@ def _read_matrix(path: str) -> numpy.ndarray:
     raise TypeError(f"it holds a {type(loaded).__name__}, not a tensor or numpy array")
 
 
-def load_alignment_matrix(path: str, dim: int, language: str) -> torch.Tensor:
+def load_alignment_matrix(
+    path: str, dim: int, language: str, num_layers: Optional[int] = None
+) -> torch.Tensor:
     """
-    Reads the alignment matrix of `language` from `path` (a local path or URL, through
-    `cached_path`) and checks it: square, `dim` by `dim`, finite. Accepted formats: a tensor saved
-    with `torch.save`, a numpy array saved with `torch.save` (legacy or zip format, as MUSE writes
-    it), and `.npy`. Files are read without executing pickled code.
+    Reads the alignment of `language` from `path` (a local path or URL, through `cached_path`) and
+    checks it: `dim` by `dim`, or with `num_layers` given also `(num_layers, dim, dim)` (one matrix
+    per ELMo layer), and finite. Accepted formats: a tensor saved with `torch.save`, a numpy array
+    saved with `torch.save` (legacy or zip format, as MUSE writes it), and `.npy`. Files are read
+    without executing pickled code.
 
     # Parameters
 
@@ -59,11 +63,13 @@ def load_alignment_matrix(path: str, dim: int, language: str) -> torch.Tensor:
         The output dimension of the language's ELMo, which the matrix must match.
     language : `str`
         The language, for error messages.
+    num_layers : `int`, optional (default = `None`)
+        The language's number of ELMo layers, if per-layer alignments are accepted.
 
     # Returns
 
     `torch.Tensor`
-        A float32 tensor of shape `(dim, dim)`.
+        A float32 tensor of shape `(dim, dim)` or `(num_layers, dim, dim)`.
     """
     where = f"alignment file {path!r} of language {language!r}"
     try:
@@ -72,10 +78,17 @@ def load_alignment_matrix(path: str, dim: int, language: str) -> torch.Tensor:
         raise ConfigurationError(f"Could not read the {where}: {e}") from e
     if matrix.dtype.kind not in "fiu":
         raise ConfigurationError(f"The {where} holds a {matrix.dtype} array, not numbers")
-    if matrix.shape != (dim, dim):
+    if num_layers is not None and matrix.ndim == 3 and matrix.shape[1:] == (dim, dim):
+        if matrix.shape[0] != num_layers:
+            raise ConfigurationError(
+                f"The {where} holds {matrix.shape[0]} per-layer matrices, but that language's "
+                f"ELMo has {num_layers} layers"
+            )
+    elif matrix.shape != (dim, dim):
+        per_layer = f" or ({num_layers}, {dim}, {dim}), one per layer," if num_layers else ""
         raise ConfigurationError(
-            f"The {where} has shape {tuple(matrix.shape)}, but must be square ({dim}, {dim}) "
-            f"to match the output dimension {dim} of that language's ELMo"
+            f"The {where} has shape {tuple(matrix.shape)}, but must be square ({dim}, {dim})"
+            f"{per_layer} to match the output dimension {dim} of that language's ELMo"
         )
     if not numpy.isfinite(matrix).all():
         raise ConfigurationError(f"The {where} contains NaN or infinite values")

@@ -1,12 +1,11 @@
-from typing import Dict, List, Optional, Sequence, Set, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from allennlp.common.checks import ConfigurationError
-from allennlp.modules.elmo import Elmo
 from allennlp.modules.token_embedders.token_embedder import TokenEmbedder
 
 from allennlp_multilang_elmo.common.language_codes import check_language, decode_languages
-from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
+from allennlp_multilang_elmo.modules.aligned_elmo import AlignedElmo
 
 Languages = Union[str, Sequence[str], torch.Tensor]
 
@@ -91,20 +90,21 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
 
         self._elmos = torch.nn.ModuleDict(
             {
-                lang: Elmo(
+                lang: AlignedElmo(
                     options_files[lang],
                     weight_files[lang],
-                    1,
                     do_layer_norm=do_layer_norm,
                     dropout=dropout,
                     requires_grad=requires_grad,
                     vocab_to_cache=vocab_to_cache,
                     scalar_mix_parameters=scalar_mix_parameters,
+                    aligning_file=aligning_files.get(lang) or None,
+                    language=lang,
                 )
                 for lang in self._languages
             }
         )
-        dims = {lang: elmo.get_output_dim() for lang, elmo in self._elmos.items()}
+        dims = {lang: elmo.output_dim for lang, elmo in self._elmos.items()}
         if len(set(dims.values())) > 1:
             raise ConfigurationError(
                 "All languages' ELMo models must have the same output dimension to share a space, "
@@ -112,23 +112,12 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             )
         elmo_dim = self._elmo_dim = dims[self._languages[0]]
 
-        self._aligned: Set[str] = set()
-        for lang in self._languages:
-            if aligning_files.get(lang):
-                matrix = load_alignment_matrix(aligning_files[lang], elmo_dim, lang)
-                self.register_buffer(self._alignment_name(lang), matrix)
-                self._aligned.add(lang)
-
         if projection_dim:
             self._projection = torch.nn.Linear(elmo_dim, projection_dim)
             self.output_dim = projection_dim
         else:
             self._projection = None
             self.output_dim = elmo_dim
-
-    @staticmethod
-    def _alignment_name(language: str) -> str:
-        return f"aligning_{language}"
 
     @property
     def languages(self) -> List[str]:
@@ -177,11 +166,13 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
                 f"No ELMo for language {language!r}; configured languages: "
                 f"{', '.join(self._languages)}"
             )
-        representations = self._elmos[language](elmo_tokens, word_inputs)["elmo_representations"][0]
-        if language in self._aligned:
-            matrix = getattr(self, self._alignment_name(language))
-            representations = torch.nn.functional.linear(representations, matrix)
-        return representations
+        leading_shape, (timesteps, num_characters) = elmo_tokens.shape[:-2], elmo_tokens.shape[-2:]
+        if word_inputs is not None:
+            word_inputs = word_inputs.reshape(-1, timesteps)
+        representations = self._elmos[language](
+            elmo_tokens.reshape(-1, timesteps, num_characters), word_inputs
+        )
+        return representations.reshape(*leading_shape, timesteps, -1)
 
     @staticmethod
     def _per_instance(codes: torch.Tensor, elmo_tokens: torch.Tensor) -> List[str]:

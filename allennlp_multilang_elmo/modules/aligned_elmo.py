@@ -1,0 +1,143 @@
+import logging
+import os
+from typing import List, Optional
+
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.modules.elmo import _ElmoBiLm
+from allennlp.modules.scalar_mix import ScalarMix
+from allennlp.nn.util import remove_sentence_boundaries
+
+from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
+from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+
+logger = logging.getLogger(__name__)
+
+BILM_IMPLEMENTATION_VARIABLE = "ALLENNLP_MULTILANG_ELMO_BILM"
+"""
+Environment variable choosing the biLM implementation: `engine` (the default, `ElmoBiLm`) or
+`allennlp` (AllenNLP's own `_ElmoBiLm`, to check a difference against upstream).
+"""
+
+
+def bilm_implementation() -> str:
+    implementation = os.environ.get(BILM_IMPLEMENTATION_VARIABLE, "engine")
+    if implementation not in ("engine", "allennlp"):
+        raise ConfigurationError(
+            f"{BILM_IMPLEMENTATION_VARIABLE}={implementation!r}: use 'engine' or 'allennlp'"
+        )
+    return implementation
+
+
+class AlignedElmo(torch.nn.Module):
+    """
+    One language's ELMo in the shared space: its biLM, then the scalar mix, boundary removal and
+    dropout of AllenNLP's `Elmo` (the same numbers), and the language's alignment. An alignment is
+    either one `(dim, dim)` matrix applied after the mix (the released alignments, for a fixed
+    one-layer mix) or a `(num_layers, dim, dim)` stack applied to each layer before the mix (correct
+    for any mix). With a fixed mix, layers whose weight is exactly zero are neither computed nor
+    aligned: their contribution is exactly zero anyway.
+
+    # Parameters
+
+    options_file : `str`
+        The bilm-tf options file.
+    weight_file : `str`
+        The bilm-tf hdf5 weight file.
+    do_layer_norm : `bool`, optional (default = `False`)
+        Passed to `ScalarMix`.
+    dropout : `float`, optional (default = `0.5`)
+        Dropout on the mixed representation, before an after-mix alignment.
+    requires_grad : `bool`, optional (default = `False`)
+        Whether the biLM is fine-tuned.
+    vocab_to_cache : `List[str]`, optional (default = `None`)
+        Words whose character encodings are computed once (see `ElmoBiLm`).
+    scalar_mix_parameters : `List[float]`, optional (default = `None`)
+        Fixed pre-softmax layer weights; `None` learns them.
+    aligning_file : `str`, optional (default = `None`)
+        The language's alignment; `None` is the identity.
+    language : `str`, optional (default = `None`)
+        Named in errors.
+    """
+
+    def __init__(
+        self,
+        options_file: str,
+        weight_file: str,
+        do_layer_norm: bool = False,
+        dropout: float = 0.5,
+        requires_grad: bool = False,
+        vocab_to_cache: Optional[List[str]] = None,
+        scalar_mix_parameters: Optional[List[float]] = None,
+        aligning_file: Optional[str] = None,
+        language: Optional[str] = None,
+    ) -> None:
+        super().__init__()
+        self._bilm: torch.nn.Module
+        if bilm_implementation() == "allennlp":
+            self._bilm = _ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache)
+        else:
+            self._bilm = ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache, language)
+        self._has_cached_vocab = bool(vocab_to_cache)
+        num_layers = self._bilm.num_layers
+        self.scalar_mix = ScalarMix(
+            num_layers,
+            do_layer_norm=do_layer_norm,
+            initial_scalar_parameters=scalar_mix_parameters,
+            trainable=scalar_mix_parameters is None,
+        )
+        self._layers_to_run = num_layers
+        if scalar_mix_parameters is not None:
+            with torch.no_grad():
+                weights = torch.softmax(torch.cat(list(self.scalar_mix.scalar_parameters)), dim=0)
+            self._layers_to_run = int(torch.nonzero(weights).max()) + 1
+        self._dropout = torch.nn.Dropout(p=dropout)
+        self.output_dim = self._bilm.get_output_dim()
+        self.per_layer_alignment = False
+        if aligning_file:
+            matrix = load_alignment_matrix(aligning_file, self.output_dim, language, num_layers)
+            self.per_layer_alignment = matrix.dim() == 3
+            self.register_buffer("alignment", matrix)
+        else:
+            self.alignment = None
+
+    @property
+    def bilm(self) -> torch.nn.Module:
+        return self._bilm
+
+    def forward(
+        self, elmo_tokens: torch.Tensor, word_inputs: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
+        """
+        # Parameters
+
+        elmo_tokens : `torch.Tensor`
+            Shape `(batch_size, timesteps, 50)` of character ids.
+        word_inputs : `torch.Tensor`, optional (default = `None`)
+            Shape `(batch_size, timesteps)` ids of words in `vocab_to_cache`.
+
+        # Returns
+
+        `torch.Tensor`
+            Shape `(batch_size, timesteps, dim)`: aligned representations, zero at padding.
+        """
+        if word_inputs is not None and not self._has_cached_vocab:
+            logger.warning("Word inputs were passed to ELMo but it does not have a cached vocab.")
+            word_inputs = None
+        if isinstance(self._bilm, ElmoBiLm):
+            output = self._bilm(elmo_tokens, word_inputs, num_layers=self._layers_to_run)
+        else:
+            output = self._bilm(elmo_tokens, word_inputs)
+        layers, mask = output["activations"], output["mask"]
+        if self.per_layer_alignment:
+            layers = [
+                torch.nn.functional.linear(layer, self.alignment[index])
+                if index < self._layers_to_run
+                else layer
+                for index, layer in enumerate(layers)
+            ]
+        mixed, _ = remove_sentence_boundaries(self.scalar_mix(layers, mask), mask)
+        representations = self._dropout(mixed)
+        if self.alignment is not None and not self.per_layer_alignment:
+            representations = torch.nn.functional.linear(representations, self.alignment)
+        return representations

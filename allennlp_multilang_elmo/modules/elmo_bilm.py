@@ -1,0 +1,156 @@
+from typing import Dict, List, Optional, Union
+
+import torch
+from allennlp.modules.elmo import batch_to_ids
+from allennlp.nn.util import add_sentence_boundary_token_ids
+
+from allennlp_multilang_elmo.modules.elmo_bilstm import ElmoBiLstm
+from allennlp_multilang_elmo.modules.elmo_character_encoder import ElmoCharacterEncoder
+from allennlp_multilang_elmo.modules.elmo_weights import read_elmo_options, read_elmo_weights
+
+# What the biLM reads before every sentence in deterministic mode: a sentence end, as between
+# sentences of the token stream bilm-tf was trained on, instead of the zero state it never saw.
+WARM_UP_SENTENCES = [["."], ["."]]
+
+
+class ElmoBiLm(torch.nn.Module):
+    """
+    A pre-trained bilm-tf ELMo biLM with the inputs and outputs of AllenNLP's `_ElmoBiLm`, and the
+    same numbers (AllenNLP's math, statefulness included), computed faster: see
+    `ElmoCharacterEncoder` and `ElmoBiLstm`. It reads the options and the weight file once, checks
+    them, and builds its parameters straight from the file's arrays.
+
+    # Parameters
+
+    options_file : `str`
+        The bilm-tf `options.json` (path or URL).
+    weight_file : `str`
+        The bilm-tf hdf5 weights (path or URL).
+    requires_grad : `bool`, optional (default = `False`)
+        Whether the biLM's weights are trained.
+    vocab_to_cache : `List[str]`, optional (default = `None`)
+        Words whose character-CNN encodings are computed once; `forward` then accepts their ids
+        (index into this list) as `word_inputs`, as in AllenNLP.
+    language : `str`, optional (default = `None`)
+        Named in errors about the files.
+    """
+
+    def __init__(
+        self,
+        options_file: str,
+        weight_file: str,
+        requires_grad: bool = False,
+        vocab_to_cache: Optional[List[str]] = None,
+        language: Optional[str] = None,
+    ) -> None:
+        super().__init__()
+        options = read_elmo_options(options_file, language)
+        weights = read_elmo_weights(weight_file, options, language)
+        self._token_encoder = ElmoCharacterEncoder(options, weights, requires_grad)
+        self._lstm = ElmoBiLstm(options, weights, requires_grad)
+        del weights
+        self.num_layers = self._lstm.num_layers + 1
+        self._word_embedding: Optional[torch.nn.Embedding] = None
+        if vocab_to_cache:
+            self._cache_words(vocab_to_cache, requires_grad)
+
+    def get_output_dim(self) -> int:
+        return 2 * self._token_encoder.get_output_dim()
+
+    def _cache_words(self, words: List[str], requires_grad: bool) -> None:
+        # Row 0 is BOS, row 1 EOS, then the words; `word_inputs` index the words.
+        characters = batch_to_ids([[word] for word in words])[:, 0]
+        boundaries = torch.stack(
+            [self._token_encoder.bos_characters, self._token_encoder.eos_characters]
+        )
+        with torch.no_grad():
+            encoded = self._token_encoder.encode_tokens(torch.cat([boundaries, characters]))
+        self.register_buffer("_bos_embedding", encoded[0], persistent=False)
+        self.register_buffer("_eos_embedding", encoded[1], persistent=False)
+        self._word_embedding = torch.nn.Embedding.from_pretrained(
+            encoded[2:], freeze=not requires_grad, padding_idx=0
+        )
+
+    def deterministic(self, on: bool = True) -> None:
+        """
+        In deterministic mode every sentence starts from the same warm state (the state after
+        reading `WARM_UP_SENTENCES` from zeros), so its representation depends neither on the batch
+        it is in nor on earlier batches. Off (the default), the state carries over between batches
+        as in AllenNLP and bilm-tf.
+        """
+        self._lstm.use_fixed_initial_state(None)
+        if on:
+            with torch.no_grad():
+                for sentence in WARM_UP_SENTENCES:
+                    self(batch_to_ids([sentence]).to(self._token_encoder.char_embedding.device))
+            warm = self._lstm._states
+            self._lstm.use_fixed_initial_state(tuple(s.detach().clone() for s in warm))
+
+    def reset_states(self) -> None:
+        """Forgets the carried state: the next batch starts from zeros (or the warm state)."""
+        self._lstm.reset_states()
+
+    def carried_state(self) -> Optional[Dict[str, torch.Tensor]]:
+        """The state carried to the next batch (`None` before the first one), for checkpoints."""
+        states = self._lstm._states
+        if states is None or not self._lstm.stateful:
+            return None
+        return {"hidden": states[0].clone(), "memory": states[1].clone()}
+
+    def restore_carried_state(self, state: Optional[Dict[str, torch.Tensor]]) -> None:
+        """Continues from a state saved by `carried_state`."""
+        if state is None:
+            self._lstm.reset_states()
+        else:
+            device = self._token_encoder.char_embedding.device
+            self._lstm._states = (state["hidden"].to(device), state["memory"].to(device))
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        word_inputs: Optional[torch.Tensor] = None,
+        num_layers: Optional[int] = None,
+    ) -> Dict[str, Union[torch.Tensor, List[torch.Tensor]]]:
+        """
+        # Parameters
+
+        inputs : `torch.Tensor`
+            Shape `(batch_size, timesteps, 50)` of character ids.
+        word_inputs : `torch.Tensor`, optional (default = `None`)
+            Shape `(batch_size, timesteps)` ids of words in `vocab_to_cache`.
+        num_layers : `int`, optional (default = all)
+            Compute only the lowest `num_layers` layers (the character layer counts as one); the
+            others are returned as zeros, for a scalar mix whose weights for them are exactly 0.
+
+        # Returns
+
+        `Dict[str, Union[torch.Tensor, List[torch.Tensor]]]`, as AllenNLP's `_ElmoBiLm`:
+        `"activations"`, one `(batch_size, timesteps + 2, output_dim)` tensor per layer, and
+        `"mask"`, `(batch_size, timesteps + 2)`; both include sentence boundaries.
+        """
+        num_layers = self.num_layers if num_layers is None else num_layers
+        type_representation, mask = None, None
+        if self._word_embedding is not None and word_inputs is not None:
+            vocab_size = self._word_embedding.num_embeddings
+            if word_inputs.numel() == 0 or (0 <= int(word_inputs.min()) and int(word_inputs.max()) < vocab_size):
+                type_representation, mask = add_sentence_boundary_token_ids(
+                    self._word_embedding(word_inputs),
+                    word_inputs > 0,
+                    self._bos_embedding,
+                    self._eos_embedding,
+                )
+        if type_representation is None:
+            # Ids outside the cached vocabulary fall back to the characters, as in AllenNLP.
+            characters, mask = add_sentence_boundary_token_ids(
+                inputs,
+                (inputs > 0).any(dim=-1),
+                self._token_encoder.bos_characters,
+                self._token_encoder.eos_characters,
+            )
+            type_representation = self._token_encoder(characters)
+        activations = [torch.cat([type_representation] * 2, dim=-1) * mask.unsqueeze(-1)]
+        if num_layers > 1:
+            activations.extend(self._lstm(type_representation, mask, num_layers - 1))
+        zeros = activations[0].new_zeros(()).expand_as(activations[0])
+        activations.extend([zeros] * (self.num_layers - len(activations)))
+        return {"activations": activations, "mask": mask}

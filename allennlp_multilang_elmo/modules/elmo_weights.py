@@ -1,0 +1,194 @@
+"""
+Reading and checking a bilm-tf ELMo: its `options.json` and its hdf5 weights, each read once. Every
+problem is reported with the file and the language it belongs to, before any module is built, so a
+model never runs on part of its weights or on weights of another geometry.
+"""
+import hashlib
+import json
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import h5py
+import numpy
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.file_utils import cached_path
+
+MAX_CHARACTERS_PER_TOKEN = 50
+# bilm-tf's character table has 261 rows (ids 0-260); AllenNLP shifts ids by one for padding.
+NUM_CHARACTER_ROWS = 261
+
+_REQUIRED_OPTIONS = {
+    "lstm": ["projection_dim", "dim", "n_layers", "use_skip_connections"],
+    "char_cnn": ["filters", "n_highway", "embedding", "activation"],
+}
+
+
+def _where(kind: str, path: str, language: Optional[str]) -> str:
+    owner = f" of language {language!r}" if language else ""
+    return f"ELMo {kind} file {path!r}{owner}"
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def read_elmo_options(options_file: str, language: Optional[str] = None) -> Dict[str, Any]:
+    """
+    Reads and checks a bilm-tf `options.json` (a local path or URL). Raises a `ConfigurationError`
+    naming the file and language when it is not JSON or lacks or mistypes an option the biLM needs.
+    """
+    where = _where("options", options_file, language)
+    try:
+        with open(cached_path(options_file), "r", encoding="utf-8") as f:
+            options = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigurationError(f"Could not read the {where}: {e}") from e
+    if not isinstance(options, dict):
+        raise ConfigurationError(f"The {where} must hold a JSON object")
+    for section, keys in _REQUIRED_OPTIONS.items():
+        if not isinstance(options.get(section), dict):
+            raise ConfigurationError(f"The {where} has no {section!r} section")
+        missing = [key for key in keys if key not in options[section]]
+        if missing:
+            raise ConfigurationError(f"The {where} lacks {section}.{', '.join(missing)}")
+    lstm, cnn = options["lstm"], options["char_cnn"]
+    problems: List[str] = []
+    for name in ("projection_dim", "dim", "n_layers"):
+        if not _positive_int(lstm[name]):
+            problems.append(f"lstm.{name} must be a positive integer, not {lstm[name]!r}")
+    if not lstm["use_skip_connections"]:
+        problems.append("lstm.use_skip_connections must be true (pre-trained ELMo biLMs use them)")
+    for name in ("cell_clip", "proj_clip"):
+        value = lstm.get(name)
+        if value is not None and (not isinstance(value, (int, float)) or value < 0):
+            problems.append(f"lstm.{name} must be a non-negative number, not {value!r}")
+    filters = cnn["filters"]
+    if not (
+        isinstance(filters, list)
+        and filters
+        and all(
+            isinstance(f, list) and len(f) == 2 and all(_positive_int(v) for v in f)
+            for f in filters
+        )
+    ):
+        problems.append(f"char_cnn.filters must be a list of [width, count] pairs, not {filters!r}")
+    elif max(width for width, _ in filters) > MAX_CHARACTERS_PER_TOKEN:
+        problems.append(f"char_cnn.filters has a width over {MAX_CHARACTERS_PER_TOKEN}")
+    if not isinstance(cnn["n_highway"], int) or cnn["n_highway"] < 0:
+        problems.append(f"char_cnn.n_highway must be a non-negative integer, not {cnn['n_highway']!r}")
+    if not isinstance(cnn["embedding"], dict) or not _positive_int(cnn["embedding"].get("dim")):
+        problems.append("char_cnn.embedding.dim must be a positive integer")
+    if cnn["activation"] not in ("relu", "tanh"):
+        problems.append(f"char_cnn.activation must be 'relu' or 'tanh', not {cnn['activation']!r}")
+    max_characters = cnn.get("max_characters_per_token", MAX_CHARACTERS_PER_TOKEN)
+    if max_characters != MAX_CHARACTERS_PER_TOKEN:
+        problems.append(
+            f"char_cnn.max_characters_per_token is {max_characters!r}; AllenNLP's character "
+            f"ids have {MAX_CHARACTERS_PER_TOKEN}"
+        )
+    if problems:
+        raise ConfigurationError(f"The {where} is invalid: " + "; ".join(problems))
+    return options
+
+
+def lstm_cell_path(direction: int, layer: int) -> str:
+    """The hdf5 group of one LSTM cell: direction 0 runs forward, 1 backward."""
+    return f"RNN_{direction}/RNN/MultiRNNCell/Cell{layer}/LSTMCell"
+
+
+def expected_weight_shapes(options: Dict[str, Any]) -> Dict[str, Tuple[int, ...]]:
+    """Every dataset a bilm-tf weight file must hold for `options`, with its shape."""
+    cnn, lstm = options["char_cnn"], options["lstm"]
+    char_dim = cnn["embedding"]["dim"]
+    num_filters = sum(count for _, count in cnn["filters"])
+    projection_dim, cell_dim = lstm["projection_dim"], lstm["dim"]
+    shapes: Dict[str, Tuple[int, ...]] = {}
+    for i, (width, count) in enumerate(cnn["filters"]):
+        shapes[f"CNN/W_cnn_{i}"] = (1, width, char_dim, count)
+        shapes[f"CNN/b_cnn_{i}"] = (count,)
+    for k in range(cnn["n_highway"]):
+        for name in ("transform", "carry"):
+            shapes[f"CNN_high_{k}/W_{name}"] = (num_filters, num_filters)
+            shapes[f"CNN_high_{k}/b_{name}"] = (num_filters,)
+    shapes["CNN_proj/W_proj"] = (num_filters, projection_dim)
+    shapes["CNN_proj/b_proj"] = (projection_dim,)
+    for direction in (0, 1):
+        for layer in range(lstm["n_layers"]):
+            cell = lstm_cell_path(direction, layer)
+            shapes[f"{cell}/W_0"] = (2 * projection_dim, 4 * cell_dim)
+            shapes[f"{cell}/B"] = (4 * cell_dim,)
+            shapes[f"{cell}/W_P_0"] = (cell_dim, projection_dim)
+    return shapes
+
+
+def _datasets(group: h5py.Group) -> Iterator[str]:
+    for name, item in group.items():
+        if isinstance(item, h5py.Group):
+            yield from (f"{name}/{child}" for child in _datasets(item))
+        else:
+            yield name
+
+
+def read_elmo_weights(
+    weight_file: str, options: Dict[str, Any], language: Optional[str] = None
+) -> Dict[str, numpy.ndarray]:
+    """
+    Reads every dataset of a bilm-tf hdf5 weight file (a local path or URL) once, as float32 arrays
+    keyed by their hdf5 path, and checks them against `options`: each dataset the options call for is
+    present with its shape, the file holds no further LSTM layers, filters or highway layers than the
+    options say, and no value is NaN or infinite. Errors name the file, the language and the dataset.
+    """
+    where = _where("weight", weight_file, language)
+    expected = expected_weight_shapes(options)
+    char_dim = options["char_cnn"]["embedding"]["dim"]
+    try:
+        with h5py.File(cached_path(weight_file), "r") as f:
+            present = set(_datasets(f))
+            missing = sorted(set(expected) - present)
+            if "char_embed" not in present:
+                missing.insert(0, "char_embed")
+            if missing:
+                raise ConfigurationError(
+                    f"The {where} lacks datasets the options call for: {', '.join(missing[:5])}"
+                    + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                    + " (is it an ELMo weight file, and do its options match?)"
+                )
+            extra = sorted(
+                name
+                for name in present - set(expected) - {"char_embed"}
+                if name.startswith(("CNN", "RNN_"))
+            )
+            if extra:
+                raise ConfigurationError(
+                    f"The {where} holds datasets its options do not describe, e.g. {extra[0]!r}: "
+                    "the options (n_layers, n_highway, filters) disagree with the weights"
+                )
+            arrays = {name: f[name][...] for name in ["char_embed", *expected]}
+    except ConfigurationError:
+        raise
+    except Exception as e:  # h5py raises OSError, KeyError or ValueError for damaged files
+        raise ConfigurationError(f"Could not read the {where} (not hdf5, or damaged): {e}") from e
+
+    expected["char_embed"] = (max(NUM_CHARACTER_ROWS, arrays["char_embed"].shape[0]), char_dim)
+    for name, shape in expected.items():
+        array = arrays[name]
+        if array.shape != shape:
+            raise ConfigurationError(
+                f"Dataset {name!r} of the {where} has shape {array.shape}, but its options call "
+                f"for {shape}: the options (projection_dim, dim, filters, embedding) disagree "
+                "with the weights"
+            )
+        if array.dtype.kind != "f":
+            raise ConfigurationError(f"Dataset {name!r} of the {where} holds {array.dtype}, not floats")
+        if not numpy.isfinite(array).all():
+            raise ConfigurationError(f"Dataset {name!r} of the {where} contains NaN or infinite values")
+        arrays[name] = array.astype(numpy.float32, copy=False)
+    return arrays
+
+
+def weight_file_hash(weight_file: str) -> str:
+    """The SHA-256 of a weight file's bytes: names the exact weights in caches and reports."""
+    digest = hashlib.sha256()
+    with open(cached_path(weight_file), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
