@@ -1,8 +1,10 @@
 import zipfile
 
+import h5py
 import numpy
 import pytest
 import torch
+from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import AllenNlpTestCase
 from allennlp.modules.elmo import Elmo, batch_to_ids
 
@@ -80,3 +82,98 @@ class TestElmoFactory(AllenNlpTestCase):
         assert not torch.allclose(en, de)
         alignment = torch.load(files["aligning_files"]["de"], weights_only=False)
         numpy.testing.assert_allclose(alignment @ alignment.T, numpy.eye(16), atol=1e-10)
+
+
+class TestReleasedLayoutAndChecks(AllenNlpTestCase):
+    def test_released_layout_names_and_alignments(self):
+        directory = self.TEST_DIR / "released"
+        files = write_multilang_elmo(str(directory), ["en", "es"], layout="released")
+        assert sorted(p.name for p in directory.iterdir()) == [
+            "en_best_mapping.pth",
+            "en_weights.hdf5",
+            "es_best_mapping.pth",
+            "es_weights.hdf5",
+            "options262.json",
+        ]
+        assert files["options_files"] == {
+            lang: str(directory / "options262.json") for lang in ("en", "es")
+        }
+        assert files["weight_files"]["es"] == str(directory / "es_weights.hdf5")
+        # The first language is the shared space: its released mapping is the identity.
+        en = torch.load(files["aligning_files"]["en"], weights_only=False)
+        es = torch.load(files["aligning_files"]["es"], weights_only=False)
+        numpy.testing.assert_array_equal(en, numpy.eye(16))
+        numpy.testing.assert_allclose(es @ es.T, numpy.eye(16), atol=1e-10)
+        assert not numpy.allclose(es, numpy.eye(16))
+        representations, _ = _elmo_output(files["options_files"]["es"], files["weight_files"]["es"])
+        assert representations.shape == (2, 3, 16)
+
+    @pytest.mark.parametrize("language", ["../x", "a/b", "", ".", "en.x", "/tmp", "1en", "x" * 17])
+    def test_languages_that_are_not_plain_codes_write_nothing(self, language):
+        directory = self.TEST_DIR / "out"
+        with pytest.raises(ConfigurationError, match="is not a plain language code"):
+            write_multilang_elmo(str(directory), ["en", language])
+        assert not directory.exists() and not (self.TEST_DIR / "x").exists()
+
+    def test_repeated_language_and_unknown_layout_write_nothing(self):
+        directory = self.TEST_DIR / "out"
+        with pytest.raises(ConfigurationError, match="Languages given more than once: en"):
+            write_multilang_elmo(str(directory), ["en", "de", "en"])
+        with pytest.raises(ConfigurationError, match="Unknown layout 'flat'"):
+            write_multilang_elmo(str(directory), ["en"], layout="flat")
+        assert not directory.exists()
+
+    @pytest.mark.parametrize(
+        "sizes, name",
+        [
+            ({"projection_dim": 0}, "lstm.projection_dim"),
+            ({"cell_dim": -3}, "lstm.dim"),
+            ({"n_layers": 0}, "lstm.n_layers"),
+            ({"char_dim": 0}, "char_cnn.embedding.dim"),
+            ({"n_highway": -1}, "char_cnn.n_highway"),
+            ({"filters": ((1, 4), (0, 8))}, r"char_cnn.filters\[1\] width"),
+            ({"filters": ()}, "char_cnn.filters must not be empty"),
+        ],
+    )
+    def test_non_positive_sizes_are_refused_before_writing(self, sizes, name):
+        with pytest.raises(ConfigurationError, match=name):
+            elmo_options(**sizes)
+
+    def test_hand_built_options_are_checked_before_writing(self):
+        options = elmo_options()
+        options["lstm"]["projection_dim"] = 0
+        directory = self.TEST_DIR / "out"
+        with pytest.raises(ConfigurationError, match="lstm.projection_dim must be an integer of"):
+            write_multilang_elmo(str(directory), ["en"], options)
+        assert not directory.exists()
+
+    def test_existing_files_are_kept_without_overwrite(self):
+        directory = str(self.TEST_DIR / "out")
+        files = write_multilang_elmo(directory, ["en", "de"], layout="released")
+        before = open(files["weight_files"]["de"], "rb").read()
+        with pytest.raises(
+            ConfigurationError, match="options262.json already exists; pass --force"
+        ):
+            write_multilang_elmo(
+                directory, ["en", "de"], layout="released", base_seed=5, overwrite=False
+            )
+        assert open(files["weight_files"]["de"], "rb").read() == before
+        write_multilang_elmo(directory, ["en", "de"], layout="released", base_seed=5)
+        assert open(files["weight_files"]["de"], "rb").read() != before
+
+    def test_a_failed_write_leaves_no_file(self, monkeypatch):
+        directory = self.TEST_DIR / "out"
+        calls = []
+
+        def failing_create_dataset(group, name, **kwargs):
+            calls.append(name)
+            if len(calls) == 3:
+                raise OSError("disk full")
+            return create_dataset(group, name, **kwargs)
+
+        create_dataset = h5py.Group.create_dataset
+        monkeypatch.setattr(h5py.Group, "create_dataset", failing_create_dataset)
+        with pytest.raises(OSError, match="disk full"):
+            write_elmo_model(str(directory), seed=0)
+        # The options were complete; the half-written weights are gone, temporary file included.
+        assert sorted(p.name for p in directory.iterdir()) == ["options.json"]
