@@ -51,6 +51,15 @@ local reader(extra) = {
       },
     },
     pos_tag_embedding: { embedding_dim: pos_dim, vocab_namespace: "pos" },
+    // A UPOS tagger trained with the parser: it tags raw text (input without POS), whose words
+    // the parser then sees with predicted tags; UPOS_<lang> reports its accuracy.
+    pos_tagger: true,
+    pos_tagger_encoder: {
+      type: "lstm",
+      input_size: elmo_dim,
+      hidden_size: 32,
+      bidirectional: true,
+    },
     encoder: {
       type: "stacked_bidirectional_lstm",
       input_size: elmo_dim + pos_dim,
@@ -65,18 +74,14 @@ local reader(extra) = {
     dropout: 0.3,
     input_dropout: 0.3,
     initializer: {
+      // Only what matches: the stacked LSTM initialises itself, and a regex that matches nothing
+      // is a warning.
       regexes: [
-        [".*projection.*weight", { type: "xavier_uniform" }],
-        [".*projection.*bias", { type: "zero" }],
         [".*tag_bilinear.*weight", { type: "xavier_uniform" }],
         [".*tag_bilinear.*bias", { type: "zero" }],
-        [".*weight_ih.*", { type: "xavier_uniform" }],
-        [".*weight_hh.*", { type: "orthogonal" }],
-        [".*bias_ih.*", { type: "zero" }],
-        [".*bias_hh.*", { type: "lstm_hidden_bias" }],
       ],
-      // The regexes above also match the pre-trained ELMo's own projections, which they would
-      // silently re-initialise.
+      // Never re-initialise the pre-trained ELMo (a regex such as ".*projection.*weight" would
+      // match its projections).
       prevent_regexes: [".*_elmos\\..*"],
     },
   },
@@ -86,7 +91,12 @@ local reader(extra) = {
     grad_norm: 5.0,
     validation_metric: "+LAS_AVG",
     // Epoch k trains on pass k of the balanced stream, with data loader workers too.
-    callbacks: [{ type: "reader_pass_per_epoch" }],
+    callbacks: [
+      { type: "reader_pass_per_epoch" },
+      // The default console logger, without its dump of the first batch's tensors.
+      { type: "console_logger", should_log_inputs: false },
+    ],
+    enable_default_callbacks: false,
     optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
     cuda_device: -1,
   },

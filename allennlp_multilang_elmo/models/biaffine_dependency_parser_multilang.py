@@ -1,4 +1,5 @@
-from typing import Any, Dict, List
+import inspect
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -6,13 +7,17 @@ from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
 from allennlp.modules import FeedForward, Seq2SeqEncoder, TextFieldEmbedder
 from allennlp.modules.token_embedders import Embedding
-from allennlp.nn import InitializerApplicator
-from allennlp.nn.util import get_text_field_mask
+from allennlp.nn import Activation, InitializerApplicator
+from allennlp.nn.util import get_text_field_mask, sequence_cross_entropy_with_logits
 from allennlp_models.structured_prediction.models.biaffine_dependency_parser import (
     BiaffineDependencyParser,
 )
 
+from allennlp_multilang_elmo.common.language_codes import encode_language
 from allennlp_multilang_elmo.training.metrics import PerLanguageAttachmentScores
+from allennlp_multilang_elmo.training.metrics.per_language_accuracy import PerLanguageAccuracy
+
+POS_NAMESPACE = "pos"
 
 
 @Model.register("biaffine_parser_multilang")
@@ -20,13 +25,37 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     """
     allennlp-models' `biaffine_parser` for cross-lingual parsing: every parser parameter is shared
     by all languages, the language goes to the text field embedder (to pick the language's ELMo and
-    alignment), and attachment scores are kept per language.
+    alignment), attachment scores are kept per language, and an optional UPOS tagger, trained with
+    the parser, tags raw text.
 
     The language of each instance comes from `metadata["lang"]` (as `universal_dependencies_multilang`
     writes it). If the words were indexed by `elmo_characters_multilang`, the language already
-    travels inside the text field tensors and batches may mix languages; otherwise the model passes
-    `lang=<the batch's language>` to the embedder, and each batch must hold a single language (use
-    the `same_language` batch sampler).
+    travels inside the text field tensors; otherwise the model adds it there in the same form, for
+    every token embedder whose `forward` takes a `lang`. Either way batches may mix languages.
+
+    # The POS tagger
+
+    With `pos_tagger = True` a tagger head predicts each word's tag in the `pos` namespace (UPOS with
+    the shipped readers) from the word representations of `text_field_embedder` (the aligned ELMo
+    vectors, shared by all languages), optionally through `pos_tagger_encoder`, then
+    `pos_tagger_feedforward` and a linear layer. Its cross-entropy on the words with a known tag is
+    added to the parser's loss, weighted by `pos_tagger_loss_weight`, and its accuracy per
+    language is reported as `UPOS_<lang>` (and `UPOS_AVG` over `langs_for_early_stop`).
+
+    A word's input tag is *missing* when it is not in the model's `pos` vocabulary: `"_"` (what the
+    predictor and `allennlp parse` give words without a tag, and CoNLL-U's empty UPOS) or a tag the
+    model never saw. With a tagger, missing tags are replaced by the tagger's predictions before
+    the parser sees them: in the POS embedding (when there is one) and in the punctuation rule of
+    the attachment scores. Known input tags are used as they are, so `allennlp evaluate` on gold
+    tags measures the parser with gold tags, and a raw sentence is parsed with predicted tags.
+
+    Why the tagger reads the word representations and feeds the parser's POS embedding, rather than
+    sharing the parser's encoder: a POS embedding gives the parser the tag as a discrete, language-
+    independent signal, which is what carries over to languages it never saw (and all the demo's
+    random ELMo models can teach it). A tagger on the parser's encoder could not feed that
+    embedding (the encoder needs it as input). The parser trains on gold tags and parses raw text
+    with predicted ones; its scores with predicted tags are bounded by the tagger's accuracy,
+    which `UPOS_<lang>` shows. A model without `pos_tag_embedding` uses the tagger for output only.
 
     Registered as a `Model` with name "biaffine_parser_multilang".
 
@@ -35,9 +64,18 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     The parameters of `biaffine_parser`, plus:
 
     langs_for_early_stop : `List[str]`, optional (default = `None`)
-        The languages over which `UAS_AVG` and `LAS_AVG` are averaged (use
+        The languages over which `UAS_AVG`, `LAS_AVG` (and `UPOS_AVG`) are averaged (use
         `"validation_metric": "+LAS_AVG"`); usually the training languages, so that model selection
         never sees a zero-shot target. `None` averages over every language seen.
+    pos_tagger : `bool`, optional (default = `False`)
+        Whether to train a POS tagger head with the parser (see above).
+    pos_tagger_encoder : `Seq2SeqEncoder`, optional (default = `None`)
+        Contextualises the word representations for the tagger; `None` tags from them directly.
+    pos_tagger_feedforward : `FeedForward`, optional (default = `None`)
+        The tagger's hidden layers, before its linear output layer; by default one ELU layer of
+        `tag_representation_dim`.
+    pos_tagger_loss_weight : `float`, optional (default = `1.0`)
+        The weight of the tagger's loss in the model's loss.
     """
 
     def __init__(
@@ -52,11 +90,16 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         pos_tag_embedding: Embedding = None,
         use_mst_decoding_for_validation: bool = True,
         langs_for_early_stop: List[str] = None,
+        pos_tagger: bool = False,
+        pos_tagger_encoder: Seq2SeqEncoder = None,
+        pos_tagger_feedforward: FeedForward = None,
+        pos_tagger_loss_weight: float = 1.0,
         dropout: float = 0.0,
         input_dropout: float = 0.0,
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
+        # The initializer runs below, once the tagger exists too.
         super().__init__(
             vocab,
             text_field_embedder,
@@ -69,10 +112,52 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
             use_mst_decoding_for_validation=use_mst_decoding_for_validation,
             dropout=dropout,
             input_dropout=input_dropout,
-            initializer=initializer,
             **kwargs,
         )
-        self._attachment_scores = PerLanguageAttachmentScores(langs_for_early_stop)
+        self._per_language_attachment_scores = PerLanguageAttachmentScores(langs_for_early_stop)
+        self._language_keys = _keys_taking_a_language(text_field_embedder)
+
+        pos_vocabulary = vocab.get_token_to_index_vocabulary(POS_NAMESPACE)
+        self._missing_pos_index: Optional[int] = pos_vocabulary.get(vocab._oov_token)
+        if (pos_tagger_encoder or pos_tagger_feedforward) and not pos_tagger:
+            raise ConfigurationError(
+                "pos_tagger_encoder and pos_tagger_feedforward configure the POS tagger: "
+                "set pos_tagger: true or remove them"
+            )
+        self._pos_tagger_encoder = pos_tagger_encoder if pos_tagger else None
+        self._pos_tagger_feedforward: Optional[FeedForward] = None
+        self._pos_tagger_output: Optional[torch.nn.Linear] = None
+        self._pos_accuracy = PerLanguageAccuracy("UPOS", langs_for_early_stop)
+        self._pos_tagger_loss_weight = pos_tagger_loss_weight
+        # Set by `forward` for `_parse`, which runs inside the parent's `forward` (see there).
+        self._batch_pos_tags: Dict[str, torch.Tensor] = {}
+        if pos_tagger:
+            tagger_input_dim = text_field_embedder.get_output_dim()
+            if pos_tagger_encoder is not None:
+                if pos_tagger_encoder.get_input_dim() != tagger_input_dim:
+                    raise ConfigurationError(
+                        f"pos_tagger_encoder takes {pos_tagger_encoder.get_input_dim()} inputs, "
+                        f"but the text field embedder gives {tagger_input_dim}"
+                    )
+                tagger_input_dim = pos_tagger_encoder.get_output_dim()
+            self._pos_tagger_feedforward = pos_tagger_feedforward or FeedForward(
+                tagger_input_dim, 1, tag_representation_dim, Activation.by_name("elu")()
+            )
+            if self._pos_tagger_feedforward.get_input_dim() != tagger_input_dim:
+                raise ConfigurationError(
+                    f"pos_tagger_feedforward takes {self._pos_tagger_feedforward.get_input_dim()} "
+                    f"inputs, but gets {tagger_input_dim}"
+                )
+            self._pos_tagger_output = torch.nn.Linear(
+                self._pos_tagger_feedforward.get_output_dim(), vocab.get_vocab_size(POS_NAMESPACE)
+            )
+            # Padding and the out-of-vocabulary entry are never predicted.
+            never_predicted = torch.zeros(vocab.get_vocab_size(POS_NAMESPACE), dtype=torch.bool)
+            for special in (vocab._padding_token, vocab._oov_token):
+                if special in pos_vocabulary:
+                    never_predicted[pos_vocabulary[special]] = True
+            self.register_buffer("_never_predicted_pos", never_predicted, persistent=False)
+        initializer(self)
 
     def forward(
         self,  # type: ignore
@@ -84,43 +169,115 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     ) -> Dict[str, torch.Tensor]:
         """
         As `biaffine_parser`'s `forward`; `metadata` must carry each instance's `"lang"`.
+
+        With the POS tagger, the output also has `pos_tag_loss` (included in `loss`),
+        `predicted_pos_tags` (the tagger's tag for every word) and `pos_tags` (the tags the parser
+        used: the input's where known, the tagger's where missing), both of shape
+        `(batch_size, sequence_length)`; `make_output_human_readable` turns them into the lists
+        `predicted_pos` and `pos`.
         """
         languages = self._languages(metadata)
-        embedded_text_input = self.text_field_embedder(words, **self._embedder_kwargs(words, languages))
-        if pos_tags is not None and self._pos_tag_embedding is not None:
-            embedded_pos_tags = self._pos_tag_embedding(pos_tags)
-            embedded_text_input = torch.cat([embedded_text_input, embedded_pos_tags], -1)
-        elif self._pos_tag_embedding is not None:
-            raise ConfigurationError("Model uses a POS embedding, but no POS tags were passed.")
-
+        words = self._with_language_codes(words, languages)
         mask = get_text_field_mask(words)
-        predicted_heads, predicted_head_tags, mask, arc_nll, tag_nll = self._parse(
-            embedded_text_input, mask, head_tags, head_indices
-        )
+        missing = self._missing_pos_tags(pos_tags, mask)
+        # The parent's forward embeds the words and passes them to `_parse`, which tags them and
+        # fills in the missing tags: it reads the input tags here and leaves its results here.
+        self._batch_pos_tags = {"input": pos_tags, "missing": missing}
+        try:
+            output = super().forward(words, pos_tags, metadata, head_tags, head_indices)
+            tagged = self._batch_pos_tags
+        finally:
+            self._batch_pos_tags = {}
 
+        parser_pos_tags = tagged.get("parser", pos_tags)
         if head_indices is not None and head_tags is not None:
             # Scores exclude the symbolic ROOT at position 0, and punctuation.
-            evaluation_mask = self._get_mask_for_eval(mask[:, 1:], pos_tags)
-            self._attachment_scores(
+            self._per_language_attachment_scores(
                 languages,
-                predicted_heads[:, 1:],
-                predicted_head_tags[:, 1:],
+                output["heads"][:, 1:],
+                output["head_tags"][:, 1:],
                 head_indices,
                 head_tags,
-                evaluation_mask,
+                self._get_mask_for_eval(mask, parser_pos_tags),
             )
+        if self._pos_tagger_output is not None:
+            known = mask & ~missing
+            pos_tag_loss = sequence_cross_entropy_with_logits(
+                tagged["logits"], pos_tags, known, average="token"
+            )
+            output["pos_tag_loss"] = pos_tag_loss
+            output["loss"] = output["loss"] + self._pos_tagger_loss_weight * pos_tag_loss
+            output["predicted_pos_tags"] = tagged["predicted"]
+            output["pos_tags"] = parser_pos_tags
+            self._pos_accuracy(languages, tagged["predicted"], pos_tags, known)
+        output["lang"] = languages
+        return output
 
-        return {
-            "heads": predicted_heads,
-            "head_tags": predicted_head_tags,
-            "arc_loss": arc_nll,
-            "tag_loss": tag_nll,
-            "loss": arc_nll + tag_nll,
-            "mask": mask,
-            "words": [meta["words"] for meta in metadata],
-            "pos": [meta["pos"] for meta in metadata],
-            "lang": languages,
-        }
+    def _parse(
+        self,
+        embedded_text_input: torch.Tensor,
+        mask: torch.BoolTensor,
+        head_tags: torch.LongTensor = None,
+        head_indices: torch.LongTensor = None,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """
+        The parent's `_parse`, after the tagger (if any) has tagged the words and replaced the POS
+        embedding of each missing input tag by that of the predicted tag.
+        """
+        if self._pos_tagger_output is not None:
+            text_dim = self.text_field_embedder.get_output_dim()
+            embedded_words = embedded_text_input[..., :text_dim]
+            logits, predicted = self._tag(embedded_words, mask)
+            batch = self._batch_pos_tags
+            parser_pos_tags = torch.where(batch["missing"], predicted, batch["input"])
+            if self._pos_tag_embedding is not None:
+                embedded_text_input = torch.cat(
+                    [embedded_words, self._pos_tag_embedding(parser_pos_tags)], -1
+                )
+            batch.update(logits=logits, predicted=predicted, parser=parser_pos_tags)
+        return super()._parse(embedded_text_input, mask, head_tags, head_indices)
+
+    def _tag(
+        self, embedded_words: torch.Tensor, mask: torch.BoolTensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """
+        The tagger's logits `(batch_size, sequence_length, num_pos_tags)` and predicted tags
+        `(batch_size, sequence_length)`, never padding or the out-of-vocabulary tag.
+        """
+        assert self._pos_tagger_feedforward is not None and self._pos_tagger_output is not None
+        hidden = self._input_dropout(embedded_words)
+        if self._pos_tagger_encoder is not None:
+            hidden = self._pos_tagger_encoder(hidden, mask)
+        hidden = self._dropout(self._pos_tagger_feedforward(hidden))
+        logits = self._pos_tagger_output(hidden)
+        predicted = logits.masked_fill(self._never_predicted_pos, float("-inf")).argmax(-1)
+        return logits, predicted
+
+    def _missing_pos_tags(
+        self, pos_tags: torch.LongTensor, mask: torch.BoolTensor
+    ) -> torch.BoolTensor:
+        """Which words' input tags are not in the `pos` vocabulary (the out-of-vocabulary index)."""
+        if self._missing_pos_index is None:
+            return torch.zeros_like(mask)
+        return (pos_tags == self._missing_pos_index) & mask
+
+    def make_output_human_readable(
+        self, output_dict: Dict[str, torch.Tensor]
+    ) -> Dict[str, torch.Tensor]:
+        """
+        The parent's output (`predicted_heads`, `predicted_dependencies`), and with the tagger
+        `predicted_pos` (the tagger's tags) and `pos` (the tags the parser used) as lists of strings.
+        """
+        output_dict = super().make_output_human_readable(output_dict)
+        if "predicted_pos_tags" in output_dict:
+            lengths = [len(words) for words in output_dict["words"]]
+            for key, readable in (("predicted_pos_tags", "predicted_pos"), ("pos_tags", "pos")):
+                indices = output_dict.pop(key).tolist()
+                output_dict[readable] = [
+                    [self.vocab.get_token_from_index(i, POS_NAMESPACE) for i in row[:length]]
+                    for row, length in zip(indices, lengths)
+                ]
+        return output_dict
 
     @staticmethod
     def _languages(metadata: List[Dict[str, Any]]) -> List[str]:
@@ -132,21 +289,44 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
             )
         return [meta["lang"] for meta in metadata]
 
-    @staticmethod
-    def _embedder_kwargs(words: TextFieldTensors, languages: List[str]) -> Dict[str, str]:
-        if any("lang" in tensors for tensors in words.values()):
-            # elmo_characters_multilang already carries each instance's language.
-            return {}
-        batch_languages = sorted(set(languages))
-        if len(batch_languages) > 1:
-            raise ConfigurationError(
-                f"This batch mixes languages {batch_languages}, but the embedder gets one language "
-                "per batch: use the same_language batch sampler, or index the words with "
-                "elmo_characters_multilang"
-            )
-        return {"lang": batch_languages[0]}
+    def _with_language_codes(
+        self, words: TextFieldTensors, languages: List[str]
+    ) -> TextFieldTensors:
+        """
+        `words` with each instance's language as per-token codes, as `elmo_characters_multilang`
+        gives them, for every token embedder that takes a `lang` (so that the parent's
+        `text_field_embedder(words)` picks each instance's ELMo).
+        """
+        keys = [key for key in self._language_keys if "lang" not in words[key]]
+        if not keys:
+            return words
+        codes = torch.tensor([encode_language(language) for language in languages])
+        with_codes = dict(words)
+        for key in keys:
+            token_mask = get_text_field_mask({key: words[key]})
+            key_codes = codes.to(token_mask.device).unsqueeze(1) * token_mask.unsqueeze(-1)
+            with_codes[key] = {**words[key], "lang": key_codes.to(torch.uint8)}
+        return with_codes
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
-        return self._attachment_scores.get_metric(reset)
+        """
+        `UAS_<lang>`, `LAS_<lang>` and their averages, `UPOS_<lang>` with a tagger, and the
+        parent's `UAS`, `LAS`, `UEM`, `LEM` over all languages together.
+        """
+        metrics = super().get_metrics(reset)
+        metrics.update(self._per_language_attachment_scores.get_metric(reset))
+        if self._pos_tagger_output is not None:
+            metrics.update(self._pos_accuracy.get_metric(reset))
+        return metrics
 
     default_predictor = "biaffine_parser_multilang"
+
+
+def _keys_taking_a_language(text_field_embedder: TextFieldEmbedder) -> List[str]:
+    """The keys of the token embedders whose `forward` has a `lang` argument."""
+    prefix = "token_embedder_"  # how `BasicTextFieldEmbedder` names its embedders
+    return [
+        name[len(prefix) :]
+        for name, module in text_field_embedder.named_children()
+        if name.startswith(prefix) and "lang" in inspect.signature(module.forward).parameters
+    ]

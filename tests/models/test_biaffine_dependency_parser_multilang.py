@@ -1,4 +1,6 @@
+import copy
 import json
+from typing import List
 import os
 
 import pytest
@@ -6,9 +8,9 @@ import torch
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import ModelTestCase
-from allennlp.data import DataLoader, DatasetReader, Vocabulary
+from allennlp.data import Batch, DataLoader, DatasetReader, Vocabulary
 from allennlp.models import Model
-from allennlp.modules.elmo import Elmo
+from allennlp.modules import TokenEmbedder
 
 from allennlp_multilang_elmo.common.language_codes import decode_languages
 from allennlp_multilang_elmo.testing import write_multilang_elmo
@@ -48,6 +50,13 @@ class MultiLangParserTestCase(ModelTestCase):
         return path
 
 
+def reset_elmo_states(model: Model) -> None:
+    """Forgets the LSTM states that stateful ELMo carries from one batch to the next."""
+    for module in model.modules():
+        if hasattr(module, "reset_states"):
+            module.reset_states()
+
+
 class TestMultiLangParserSameLanguageBatches(MultiLangParserTestCase):
     """`biaffine_parser_multilang` with the `same_language` sampler: the demo and paper setting."""
 
@@ -80,9 +89,12 @@ class TestMultiLangParserSameLanguageBatches(MultiLangParserTestCase):
         for score in ("UAS", "LAS"):
             expected = sum(metrics[f"{score}_{lang}"] for lang in TRAIN_LANGUAGES) / 3
             assert metrics[f"{score}_AVG"] == pytest.approx(expected)
-        assert self.model.get_metrics() == {}
+        # Reset: no language is left (the parent's all-language scores restart at zero).
+        assert not [name for name in self.model.get_metrics() if "_" in name]
 
-    def test_string_language_path_rejects_mixed_batches(self):
+    def test_stock_indexer_batches_may_mix_languages(self):
+        # The model gives each instance's language to the embedder as per-token codes, as
+        # elmo_characters_multilang would: a mixed batch parses each instance with its own ELMo.
         stock_indexer_every_language = {
             "token_indexers": {"elmo": {"type": "elmo_characters"}},
             "languages": None,
@@ -92,34 +104,36 @@ class TestMultiLangParserSameLanguageBatches(MultiLangParserTestCase):
             self.write_config({"dataset_reader": stock_indexer_every_language}),
             os.path.join(FIXTURES, "*_pud-ud-dev.conllu"),
         )
-        mixed = [self.instances[0], self.instances[-1]]
-        with pytest.raises(ConfigurationError, match=r"mixes languages \['de', 'it'\].*same_language"):
-            self.model.forward_on_instances(mixed)
+        self.model.eval()
+        first, last = self.instances[0], self.instances[-1]
+        assert (first["metadata"]["lang"], last["metadata"]["lang"]) == ("de", "it")
+        mixed = self.model.forward_on_instances([first, last])
+        reset_elmo_states(self.model)
+        alone = self.model.forward_on_instances([last])
+        assert mixed[1]["predicted_heads"] == alone[0]["predicted_heads"]
+        assert [output["lang"] for output in mixed] == ["de", "it"]
+
+    def elmo_state_changes(self, config) -> List[str]:
+        """The ELMo states that model construction changed, against the embedder built alone."""
+        elmo_params = config["model"]["text_field_embedder"]["token_embedders"]["elmo"]
+        alone = TokenEmbedder.from_params(Params(copy.deepcopy(elmo_params))).state_dict()
+        model = Model.from_params(vocab=Vocabulary(), params=Params(config).pop("model"))
+        in_model = model.text_field_embedder.token_embedder_elmo.state_dict()
+        assert set(in_model) == set(alone) and len(alone) > 10
+        return [name for name in alone if not torch.equal(in_model[name], alone[name])]
 
     def test_pretrained_elmo_weights_survive_model_construction(self):
-        params = Params(json.load(open(self.write_config({}))))
-        model = Model.from_params(vocab=Vocabulary(), params=params.pop("model"))
-        embedder = model.text_field_embedder.token_embedder_elmo
-        for language in LANGUAGES:
-            loaded = Elmo(
-                self.elmo_files["options_files"][language], self.elmo_files["weight_files"][language], 1
-            ).state_dict()
-            in_model = embedder._elmos[language].state_dict()
-            bilm_weights = [name for name in loaded if name.startswith("_elmo_lstm.")]
-            assert bilm_weights
-            for name in bilm_weights:
-                assert torch.equal(in_model[name], loaded[name]), f"{language}: {name} was re-initialised"
+        assert self.elmo_state_changes(json.load(open(self.write_config({})))) == []
 
     def test_without_prevent_regexes_the_initializer_would_overwrite_elmo(self):
-        # Why the configs need prevent_regexes: the parser's ".*projection.*weight" initializer
-        # also matches ELMo's own projections.
-        config = json.load(open(self.write_config({})))
+        # Why the configs keep prevent_regexes: a usual parser initializer such as
+        # ".*projection.*weight" also matches ELMo's own projections.
+        projection = [[".*projection.*weight", {"type": "xavier_uniform"}]]
+        config = json.load(open(self.write_config({"model": {"initializer": {"regexes": projection}}})))
+        assert self.elmo_state_changes(copy.deepcopy(config)) == []
         del config["model"]["initializer"]["prevent_regexes"]
-        model = Model.from_params(vocab=Vocabulary(), params=Params(config).pop("model"))
-        loaded = Elmo(self.elmo_files["options_files"]["en"], self.elmo_files["weight_files"]["en"], 1)
-        name = "_elmo_lstm._elmo_lstm.forward_layer_0.state_projection.weight"
-        in_model = model.text_field_embedder.token_embedder_elmo._elmos["en"].state_dict()[name]
-        assert not torch.equal(in_model, loaded.state_dict()[name])
+        changed = self.elmo_state_changes(config)
+        assert changed and all("projection" in name for name in changed)
 
 
 class TestStockParserWithLanguageIndexer(MultiLangParserTestCase):
@@ -140,7 +154,8 @@ class TestStockParserWithLanguageIndexer(MultiLangParserTestCase):
         )
         config = json.load(open(path))
         config["model"]["type"] = "biaffine_parser"
-        del config["model"]["langs_for_early_stop"]
+        for option in ("langs_for_early_stop", "pos_tagger", "pos_tagger_encoder"):
+            del config["model"][option]
         config["trainer"]["validation_metric"] = "+LAS"
         with open(path, "w") as f:
             json.dump(config, f)
@@ -165,3 +180,84 @@ class TestStockParserWithLanguageIndexer(MultiLangParserTestCase):
         self.ensure_model_can_train_save_and_load(
             path, gradients_to_ignore=GRADIENTS_TO_IGNORE, seed=13
         )
+
+
+class TestPosTagger(MultiLangParserTestCase):
+    """The UPOS tagger head (on in the demo config) and how its tags reach the parser."""
+
+    def set_up_tagger_model(self, overrides=None) -> None:
+        every_language = {"dataset_reader": {"languages": None, "instances_per_language": None}}
+        deep_merge(every_language, overrides or {})
+        self.set_up_model(
+            self.write_config(every_language), os.path.join(FIXTURES, "*_pud-ud-dev.conllu")
+        )
+        self.model.eval()
+        self.reader = DatasetReader.from_params(
+            Params(json.load(open(self.param_file))).pop("validation_dataset_reader")
+        )
+
+    def parse(self, language, words, pos):
+        """One sentence, from fresh ELMo states, so that two calls can be compared exactly."""
+        reset_elmo_states(self.model)
+        instance = self.reader.text_to_instance(language, words, pos)
+        self.reader.apply_token_indexers(instance)
+        return self.model.forward_on_instance(instance)
+
+    def test_upos_accuracy_per_language_and_loss(self):
+        self.set_up_tagger_model()
+        for language in LANGUAGES:
+            instances = [i for i in self.instances if i["metadata"]["lang"] == language]
+            batch = Batch(instances)
+            batch.index_instances(self.vocab)
+            with torch.no_grad():
+                output = self.model(**batch.as_tensor_dict())
+            losses = [float(output[k]) for k in ("loss", "arc_loss", "tag_loss", "pos_tag_loss")]
+            assert losses[3] > 0
+            assert losses[0] == pytest.approx(sum(losses[1:]))
+        metrics = self.model.get_metrics(reset=True)
+        for language in LANGUAGES:
+            assert 0.0 <= metrics[f"UPOS_{language}"] <= 1.0
+        expected = sum(metrics[f"UPOS_{lang}"] for lang in TRAIN_LANGUAGES) / 3
+        assert metrics["UPOS_AVG"] == pytest.approx(expected)
+        assert {"UAS_es", "LAS_es", "UAS", "LAS"} <= set(metrics)
+
+    def test_missing_tags_are_replaced_by_predicted_ones(self):
+        self.set_up_tagger_model()
+        words = ["El", "gato", "duerme", "en", "el", "sofá", "."]
+        untagged = self.parse("es", words, ["_"] * len(words))
+        predicted = untagged["predicted_pos"]
+        assert untagged["pos"] == predicted
+        assert not {"_", "@@UNKNOWN@@", "@@PADDING@@"} & set(predicted)
+        # Parsing with the predicted tags as input gives exactly the same parse.
+        tagged = self.parse("es", words, predicted)
+        assert tagged["pos"] == predicted
+        assert tagged["predicted_heads"] == untagged["predicted_heads"]
+        assert tagged["predicted_dependencies"] == untagged["predicted_dependencies"]
+        assert tagged["arc_loss"] == pytest.approx(untagged["arc_loss"])
+
+    def test_known_tags_are_used_as_given(self):
+        self.set_up_tagger_model()
+        words = ["Le", "chat", "dort", "."]
+        given = ["DET", "NOUN", "VERB", "PUNCT"]
+        output = self.parse("fr", words, given)
+        assert output["pos"] == given
+        # An unknown tag is missing too; only that word gets the tagger's tag.
+        mixed = self.parse("fr", words, ["DET", "NNS", "VERB", "PUNCT"])
+        assert mixed["pos"] == ["DET", mixed["predicted_pos"][1], "VERB", "PUNCT"]
+
+    def test_tagger_without_pos_input_tags_for_output_only(self):
+        self.set_up_tagger_model(
+            {"model": {"pos_tag_embedding": None, "encoder": {"input_size": 16}}}
+        )
+        assert self.model._pos_tag_embedding is None
+        words = ["The", "cat", "sleeps", "."]
+        output = self.parse("en", words, ["_"] * 4)
+        assert len(output["predicted_pos"]) == 4 and output["pos"] == output["predicted_pos"]
+        self.ensure_model_can_train_save_and_load(
+            self.param_file, gradients_to_ignore=GRADIENTS_TO_IGNORE, seed=13
+        )
+
+    def test_tagger_options_need_the_tagger(self):
+        config = json.load(open(self.write_config({"model": {"pos_tagger": False}})))
+        with pytest.raises(ConfigurationError, match="set pos_tagger: true"):
+            Model.from_params(vocab=Vocabulary(), params=Params(config).pop("model"))
