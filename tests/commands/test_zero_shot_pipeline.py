@@ -146,7 +146,18 @@ def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
     # A raw sentence is split by spaCy's Italian rules, without a model download.
     assert italian["lang"] == "it"
     assert italian["words"] == ["Il", "gatto", "dorme", "sul", "divano", "."]
-    assert italian["pos"] == ["X"] * 6
+    # Without tags, the parser gets the tagger's (the demo config trains one).
+    assert italian["pos"] == italian["predicted_pos"] and "_" not in italian["pos"]
+
+
+def test_predict_names_a_malformed_input_line(trained, tmp_path, monkeypatch):
+    inputs = tmp_path / "inputs.jsonl"
+    inputs.write_text('{"lang": "es", "words": ["Hola"]}\n{"lang": "es", "words": "Hola amigo"}\n')
+    with pytest.raises(ConfigurationError, match=r"^input line 2: 'words' must be a list of strings"):
+        run_cli(
+            monkeypatch, "predict", str(trained / "model.tar.gz"), str(inputs),
+            "--output-file", str(tmp_path / "out.jsonl"), "--silent",
+        )
 
 
 def test_predict_with_the_dataset_reader(trained, monkeypatch):

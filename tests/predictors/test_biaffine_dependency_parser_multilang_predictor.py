@@ -1,3 +1,4 @@
+import logging
 import os
 
 import pytest
@@ -41,10 +42,22 @@ class TestBiaffineDependencyParserMultiLangPredictor:
         )
         untagged = self.predictor.predict_json({"lang": "de", "words": ["Die", "Katze", "schläft"]})
         assert tagged["lang"] == "fr" and tagged["pos"] == ["DET", "NOUN", "VERB"]
-        assert untagged["pos"] == ["X", "X", "X"]
+        # Without tags, the parser uses the tagger's.
+        assert untagged["pos"] == untagged["predicted_pos"]
+        assert not {"_", "@@UNKNOWN@@"} & set(untagged["pos"])
         for output in (tagged, untagged):
             assert len(output["predicted_heads"]) == 3
             assert output["hierplane_tree"]["root"]["word"] in output["words"]
+
+    def test_unknown_tags_are_replaced_with_one_warning(self, caplog):
+        self.predictor._warned.clear()
+        line = {"lang": "en", "words": ["The", "cat"], "pos": ["DT", "NOUN"]}
+        with caplog.at_level(logging.WARNING):
+            first = self.predictor.predict_json(line)
+            self.predictor.predict_json(line)
+        warnings = [r.message for r in caplog.records if "unknown to the model" in r.message]
+        assert len(warnings) == 1 and "DT" in warnings[0]
+        assert first["pos"] == [first["predicted_pos"][0], "NOUN"]
 
     def test_raw_sentences_use_the_language_rules(self):
         output = self.predictor.predict("L'homme dort.", "fr")
@@ -63,12 +76,33 @@ class TestBiaffineDependencyParserMultiLangPredictor:
         "line, message",
         [
             ({"words": ["a"]}, r"needs a 'lang'"),
-            ({"lang": "en"}, r"needs 'words' or 'sentence'"),
+            ({"lang": "en"}, r"needs 'words' \(a list of strings\) or 'sentence'"),
             ({"lang": "en", "words": []}, r"Nothing to parse"),
+            ({"lang": "en", "sentence": "  "}, r"Nothing to parse: 'sentence' is blank"),
             ({"lang": "en", "words": ["a", "b"], "pos": ["DET"]}, r"'pos' has 1 tags for 2 words"),
-            ({"lang": "sv", "words": ["Hej"]}, r"No ELMo for language 'sv'; configured languages: de, en, es, fr, it"),
+            ({"lang": "sv", "words": ["Hej"]}, r"no ELMo for language 'sv'; this model has de, en, es, fr, it"),
+            ({"lang": "en", "words": "The cat sleeps"}, r"'words' must be a list of strings, not a string"),
+            ({"lang": "en", "words": {"The": 1}}, r"'words' must be a list of strings, not an object"),
+            ({"lang": "en", "words": ["The", 7]}, r".*item 1 is a number \(7\)"),
+            ({"lang": "en", "words": ["The", None]}, r".*item 1 is null"),
+            ({"lang": "en", "words": ["a"], "pos": "DET"}, r"'pos' must be a list of strings"),
+            ({"lang": None, "words": ["a"]}, r"'lang' is null"),
+            ({"lang": 3, "words": ["a"]}, r"'lang' must be a language code such as \"es\", not a number \(3\)"),
+            ({"lang": "en", "sentence": ["a"]}, r"'sentence' must be a string, not a list"),
+            ({"lang": "en", "sentence": "a", "pos": ["X"]}, r"'pos' needs 'words'"),
+            (["en", "a"], r"expected a JSON object"),
         ],
     )
     def test_bad_input(self, line, message):
-        with pytest.raises(ConfigurationError, match=message):
+        with pytest.raises(ConfigurationError, match=r"^input: " + message):
             self.predictor.predict_json(line)
+
+    def test_load_line_names_the_input_line(self):
+        self.predictor._lines_read = 0
+        assert self.predictor.load_line('{"lang": "en", "words": ["a"]}\n')["words"] == ["a"]
+        with pytest.raises(ConfigurationError, match=r"^input line 2: not valid JSON \(Expecting"):
+            self.predictor.load_line('{"lang": "en", "words": ["a"\n')
+        with pytest.raises(ConfigurationError, match=r"^input line 3: 'words' must be a list"):
+            self.predictor.load_line('{"lang": "en", "words": "a b"}\n')
+        with pytest.raises(ConfigurationError, match=r"^input line 4: expected a JSON object"):
+            self.predictor.load_line("42\n")
