@@ -1,13 +1,16 @@
 """
 Run-time fixes that let AllenNLP 2.10.1 and allennlp-models 2.10.1 work on Python 3.11 with
-torch 2.x and numpy 2. Each module fixes one breakage (numbered as in the project's compatibility
-notes) and says what breaks and why; `apply_patches` applies them all and is idempotent. The
-package's `__init__` calls it before anything else, so every `allennlp` command that loads this
-plugin runs patched.
+torch 2.x and numpy 2. Each module fixes one breakage, numbered B5 to B13 as in `README.md` in this
+folder, which lists every patch with its upstream cause, the versions it is for, the test that
+shows the breakage and when it can go; the module's docstring says what breaks and why.
+`apply_patches` applies them all and is idempotent; a patch whose versions (its `VERSIONS`) are not
+installed does nothing and logs one line. The package's `__init__` calls it before anything else,
+so every `allennlp` command that loads this plugin runs patched.
 
 `nltk_data` is the exception: its fix (B5) must exist before any plugin is imported, so the install
 script runs it once.
 """
+
 from allennlp_multilang_elmo.compat import (
     amp_warnings,
     attachment_scores,

@@ -1,10 +1,61 @@
 """
 A minimal, idempotent way to replace an attribute of a class or module while keeping the original
 reachable, so that applying a patch twice does not stack wrappers and tests can call the unpatched
-behaviour.
+behaviour; and the version guard every patch applies through (`written_for`).
 """
+
 import contextlib
-from typing import Any, Callable, Iterator
+import importlib.metadata
+import logging
+from typing import Any, Callable, Dict, Iterator, Optional, Set
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+logger = logging.getLogger(__name__)
+
+# Patches whose version mismatch has been logged in this process.
+_reported: Set[str] = set()
+
+
+def installed_version(distribution: str) -> Optional[str]:
+    """The installed version of `distribution` (e.g. "torch"), or `None` if it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def written_for(patch: str, versions: Dict[str, str]) -> bool:
+    """
+    Whether the installed distributions satisfy `versions` (`{"torch": ">=2.6", ...}`, pip's
+    specifiers; pre-releases and local builds such as `2.14.1+cpu` count), i.e. whether `patch`
+    may be applied. If not, logs one line (once per process) that names the patch, what it was
+    written for and what is installed; the patch must then do nothing.
+    """
+    found = {name: installed_version(name) for name in versions}
+    if all(_satisfies(found[name], specifier) for name, specifier in versions.items()):
+        return True
+    if patch not in _reported:
+        _reported.add(patch)
+        logger.warning(
+            "Compat patch %s not applied: written for %s, found %s (see "
+            "allennlp_multilang_elmo/compat/README.md)",
+            patch,
+            ", ".join(f"{name}{specifier}" for name, specifier in versions.items()),
+            ", ".join(f"{name} {version or 'not installed'}" for name, version in found.items()),
+        )
+    return False
+
+
+def _satisfies(version: Optional[str], specifier: str) -> bool:
+    if version is None:
+        return False
+    try:
+        return SpecifierSet(specifier).contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
 
 # Name of the attribute under which a replacement keeps the object it replaced.
 _ORIGINAL = "__compat_original__"

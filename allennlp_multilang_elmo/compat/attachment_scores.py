@@ -13,13 +13,14 @@ Summing before reducing gives the same totals, since a sum of sums is the sum. T
 the `dist_reduce_sum` name that the metric's module uses to a version that reduces `value.sum()`
 for tensors; other users of `allennlp.nn.util.dist_reduce_sum` are untouched.
 """
+
 from typing import TypeVar
 
 import torch
 from allennlp.nn.util import dist_reduce_sum
 from allennlp.training.metrics import attachment_scores
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute
+from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
 _V = TypeVar("_V")
 
@@ -31,6 +32,13 @@ def dist_reduce_total(value: _V) -> _V:
     return dist_reduce_sum(value)
 
 
+# An AllenNLP bug, whatever the torch version.
+VERSIONS = {"allennlp": "==2.10.1"}
+"""The installed versions this patch was written for (see `written_for`)."""
+
+
 def apply() -> None:
     """Makes `AttachmentScores` reduce totals instead of per-token tensors."""
+    if not written_for("B10 (attachment_scores)", VERSIONS):
+        return
     replace_attribute(attachment_scores, "dist_reduce_sum", lambda _: dist_reduce_total)

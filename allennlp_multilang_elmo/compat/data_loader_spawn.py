@@ -14,6 +14,7 @@ B9: `MultiProcessDataLoader` cannot start workers with `start_method` "spawn" or
    that is not forked through `run_patched`, which applies the patches before running the
    worker's target.
 """
+
 import contextlib
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -22,7 +23,7 @@ from typing import Any, Callable, Iterator
 from allennlp.data.data_loaders import multiprocess_data_loader
 from allennlp.data.data_loaders.multiprocess_data_loader import MultiProcessDataLoader
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute
+from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
 
 def run_patched(target: Callable[..., None], *args: Any) -> None:
@@ -68,7 +69,14 @@ def _in_loader_context(start_workers: Callable) -> Callable:
     return wrapper
 
 
+# An AllenNLP bug, whatever the torch version.
+VERSIONS = {"allennlp": "==2.10.1"}
+"""The installed versions this patch was written for (see `written_for`)."""
+
+
 def apply() -> None:
     """Makes the workers' tqdm lock come from their own context and applies the patches in them."""
+    if not written_for("B9 (data_loader_spawn)", VERSIONS):
+        return
     for name in ("_start_instance_workers", "_start_batch_workers"):
         replace_attribute(MultiProcessDataLoader, name, _in_loader_context)

@@ -10,10 +10,20 @@ NLTK also searches `<sys.prefix>/nltk_data`, and an empty `tokenizers/punkt/` di
 satisfies the check. Only the NarrativeQA evaluation script needs real punkt and wordnet data;
 download them with `nltk.download` if you evaluate NarrativeQA.
 
-Run `python -m allennlp_multilang_elmo.compat.nltk_data` with the environment's interpreter.
+Run `python -m allennlp_multilang_elmo.compat.nltk_data [--prefix PREFIX]` with the environment's
+interpreter (PREFIX defaults to its `sys.prefix`).
 """
+
+import argparse
 import os
 import sys
+from typing import List, Optional
+
+from allennlp_multilang_elmo.compat._patching import written_for
+
+# The import-time download is in allennlp-models 2.10.1's narrativeqa.py.
+VERSIONS = {"allennlp-models": "==2.10.1"}
+"""The installed versions this patch was written for (see `written_for`)."""
 
 
 def ensure_punkt_stub(prefix: str = sys.prefix) -> str:
@@ -23,5 +33,13 @@ def ensure_punkt_stub(prefix: str = sys.prefix) -> str:
     return path
 
 
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description="Create the empty NLTK punkt folder (B5).")
+    parser.add_argument("--prefix", default=sys.prefix, help="the environment (sys.prefix)")
+    args = parser.parse_args(argv)
+    if written_for("B5 (nltk_data)", VERSIONS):
+        print(f"nltk_data: {ensure_punkt_stub(args.prefix)}")
+
+
 if __name__ == "__main__":
-    print(f"nltk_data: {ensure_punkt_stub()}")
+    main()

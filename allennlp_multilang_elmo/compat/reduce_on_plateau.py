@@ -10,6 +10,7 @@ The patch replaces the constructor with one of the same signature (`from_params`
 scheduler from that signature, so configs that set `verbose` keep working) that leaves `verbose`
 out of the torch call; `verbose` only ever printed a message when the rate dropped.
 """
+
 import logging
 from typing import List, Union
 
@@ -19,7 +20,7 @@ from allennlp.training.learning_rate_schedulers.pytorch_lr_schedulers import (
 )
 from allennlp.training.optimizers import Optimizer
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute
+from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,13 @@ def _init(
     super(ReduceOnPlateauLearningRateScheduler, self).__init__(lr_scheduler)
 
 
+# torch deprecated `verbose` in 2.2 (a warning at every construction) and later removed it.
+VERSIONS = {"allennlp": "==2.10.1", "torch": ">=2.2"}
+"""The installed versions this patch was written for (see `written_for`)."""
+
+
 def apply() -> None:
     """Makes `reduce_on_plateau` constructible on torch versions without `verbose`."""
+    if not written_for("B8 (reduce_on_plateau)", VERSIONS):
+        return
     replace_attribute(ReduceOnPlateauLearningRateScheduler, "__init__", lambda _: _init)

@@ -15,6 +15,7 @@ B7: `torch.load` defaults to `weights_only=True` since torch 2.6, which breaks t
 
 Every other `torch.load` keeps torch's safe default.
 """
+
 import io
 from typing import Any, List
 
@@ -22,7 +23,7 @@ import numpy
 import torch
 from allennlp.common.file_utils import TensorCache
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute
+from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
 
 def numpy_scalar_globals() -> List[Any]:
@@ -49,8 +50,15 @@ def _trusted_getitem(self: TensorCache, key: str) -> torch.Tensor:
         return tensor
 
 
+# The weights-only default came with torch 2.6; `numpy._core` (the allow-listed module) with numpy 2.
+VERSIONS = {"allennlp": "==2.10.1", "torch": ">=2.6", "numpy": ">=2"}
+"""The installed versions this patch was written for (see `written_for`)."""
+
+
 def apply() -> None:
     """Allow-lists numpy scalars for `torch.load` and makes `TensorCache` read its own files."""
+    if not written_for("B7 (torch_load)", VERSIONS):
+        return
     # `add_safe_globals` keeps a set, so adding the same globals again changes nothing.
     torch.serialization.add_safe_globals(numpy_scalar_globals())
     replace_attribute(TensorCache, "__getitem__", lambda _: _trusted_getitem)

@@ -15,6 +15,7 @@ reader's indexers on it. Data loaders and `DatasetReader.read` outside workers a
 without that call, so they are wrapped to call it first. Subclasses of the reader inherit the new
 behaviour.
 """
+
 import functools
 from typing import Callable, List
 
@@ -28,7 +29,7 @@ from allennlp_models.structured_prediction.predictors.biaffine_dependency_parser
     BiaffineDependencyParserPredictor,
 )
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute
+from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
 _WORDS = "words"
 
@@ -67,8 +68,15 @@ def _indexing_batch(predict: Callable[[Predictor, List[Instance]], List[JsonDict
     return wrapper
 
 
+# An allennlp-models bug, whatever the torch version.
+VERSIONS = {"allennlp": "==2.10.1", "allennlp-models": "==2.10.1"}
+"""The installed versions this patch was written for (see `written_for`)."""
+
+
 def apply() -> None:
     """Moves the stock UD reader's indexers into `apply_token_indexers`, and its predictor along."""
+    if not written_for("B11 (universal_dependencies)", VERSIONS):
+        return
     reader, predictor = UniversalDependenciesDatasetReader, BiaffineDependencyParserPredictor
     replace_attribute(reader, "text_to_instance", _text_to_instance_without_indexers)
     replace_attribute(reader, "apply_token_indexers", lambda _: _apply_token_indexers)
