@@ -1,2 +1,4 @@
 from allennlp_multilang_elmo.commands.attachment_table import AttachmentTable
+from allennlp_multilang_elmo.commands.elmo_align import ElmoAlign
+from allennlp_multilang_elmo.commands.elmo_anchors import ElmoAnchors
 from allennlp_multilang_elmo.commands.write_tiny_elmo import WriteTinyElmo

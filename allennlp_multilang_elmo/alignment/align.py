@@ -1,0 +1,183 @@
+"""
+Alignment files from anchors: the file-level side of `allennlp elmo-align`. One `.vec` pair gives a
+`(dim, dim)` matrix, two `elmo-anchors` folders give a `(num_layers, dim, dim)` stack; either is
+written as a float32 tensor with `torch.save`, with a JSON report beside it, all or nothing.
+"""
+
+import json
+import os
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy
+import torch
+
+from allennlp_multilang_elmo.alignment.anchors import ANCHORS_JSON, anchors_vec_name
+from allennlp_multilang_elmo.alignment.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.alignment.dictionary import identical_strings, read_dictionary
+from allennlp_multilang_elmo.alignment.procrustes import learn_alignment
+from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
+
+SCALES = ("none", "mean-norm")
+"""
+How the maps are scaled. `"none"`: the orthogonal `W`, mapping the source onto the target's own
+space. `"mean-norm"`, as the authors' released matrices: the shared space is the target's divided
+by its mean token norm, so the target gets the matrix `I / n_target` (written to `target_output`)
+and the source `W / n_source`, where `n` is the layer's mean L2 norm of all token vectors, from the
+`anchors.json` beside the vectors.
+"""
+
+
+def report_path(output: str) -> str:
+    """Where the JSON report of the alignment file `output` goes: the same name, `.json`."""
+    return os.path.splitext(output)[0] + ".json"
+
+
+def _mean_norm(vec_file: str) -> float:
+    directory, name = os.path.split(vec_file)
+    match = re.fullmatch(r"anchors_layer(\d+)\.vec", name)
+    summary = os.path.join(directory, ANCHORS_JSON)
+    if not match or not os.path.isfile(summary):
+        raise ValueError(
+            f"--scale mean-norm needs the mean norm of {vec_file!r}: an elmo-anchors output "
+            f"(anchors_layer<L>.vec beside {ANCHORS_JSON})"
+        )
+    with open(summary) as f:
+        return float(json.load(f)["mean_norms"][match.group(1)])
+
+
+def _align_one(
+    source_vec: str,
+    target_vec: str,
+    dictionary: Optional[str],
+    scale: str,
+    **options: Any,
+) -> Tuple[numpy.ndarray, numpy.ndarray, Dict[str, Any]]:
+    """The source's and target's matrices for one pair of `.vec` files, and the report."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}: one of {', '.join(SCALES)}")
+    source, target = read_word_vectors(source_vec), read_word_vectors(target_vec)
+    if dictionary:
+        pairs = read_dictionary(dictionary)
+    else:
+        pairs = identical_strings(source.words, target.words)
+    try:
+        matrix, report = learn_alignment(source, target, pairs, **options)
+    except ValueError as error:
+        seed = dictionary or "the identical strings of both (or pass --dictionary)"
+        raise ValueError(
+            f"aligning {source_vec} onto {target_vec}, seed dictionary {seed}: {error}"
+        ) from error
+    target_matrix = numpy.eye(len(matrix))
+    report.update(source=source_vec, target=target_vec, dictionary=dictionary, scale=scale)
+    if scale == "mean-norm":
+        source_norm, target_norm = _mean_norm(source_vec), _mean_norm(target_vec)
+        matrix, target_matrix = matrix / source_norm, target_matrix / target_norm
+        report.update(source_mean_norm=source_norm, target_mean_norm=target_norm)
+    return matrix, target_matrix, report
+
+
+def _write(
+    output: str, target_output: Optional[str], matrix: numpy.ndarray, target_matrix, report
+) -> None:
+    with atomic_outputs() as outputs:
+        torch.save(torch.tensor(matrix, dtype=torch.float32), outputs.path(output))
+        if target_output:
+            torch.save(
+                torch.tensor(target_matrix, dtype=torch.float32), outputs.path(target_output)
+            )
+        with open(outputs.path(report_path(output)), "w") as f:
+            json.dump(report, f, indent=2, ensure_ascii=False)
+
+
+def _check_outputs(output: str, scale: str, target_output: Optional[str]) -> None:
+    if (scale == "mean-norm") != bool(target_output):
+        raise ValueError("--target-output is needed with --scale mean-norm, and only with it")
+    if target_output and os.path.abspath(target_output) == os.path.abspath(output):
+        raise ValueError("--output and --target-output must differ")
+
+
+def align_vectors(
+    source_vec: str,
+    target_vec: str,
+    output: str,
+    dictionary: Optional[str] = None,
+    scale: str = "none",
+    target_output: Optional[str] = None,
+    **options: Any,
+) -> Dict[str, Any]:
+    """
+    Learns the `(dim, dim)` map from the word2vec file `source_vec` onto `target_vec` (see
+    `procrustes.learn_alignment`, whose keyword arguments `options` passes on), from `dictionary`
+    (MUSE format) or else the identical strings, and writes it to `output` with the report
+    (returned) at `report_path(output)`; with `scale="mean-norm"` also the target's matrix to
+    `target_output` (see `SCALES`).
+    """
+    _check_outputs(output, scale, target_output)
+    matrix, target_matrix, report = _align_one(source_vec, target_vec, dictionary, scale, **options)
+    _write(output, target_output, matrix, target_matrix, report)
+    return report
+
+
+def _anchor_layers(directory: str) -> Tuple[int, List[int]]:
+    summary = os.path.join(directory, ANCHORS_JSON)
+    if not os.path.isfile(summary):
+        raise ValueError(f"{directory!r} is not an elmo-anchors output: it has no {ANCHORS_JSON}")
+    with open(summary) as f:
+        content = json.load(f)
+    return content["num_layers"], content["layers"]
+
+
+def align_anchor_layers(
+    source_dir: str,
+    target_dir: str,
+    output: str,
+    layers: Optional[Sequence[int]] = None,
+    dictionary: Optional[str] = None,
+    scale: str = "none",
+    target_output: Optional[str] = None,
+    **options: Any,
+) -> Dict[str, Any]:
+    """
+    Learns one map per ELMo layer between two `elmo-anchors` output folders and writes them as one
+    `(num_layers, dim, dim)` stack, which aligns each layer before the scalar mix. A per-layer file
+    must cover every layer of the ELMo, in order: `layers` defaults to all of them and may not
+    name fewer. Other arguments as in `align_vectors`; the report has one entry per layer.
+    """
+    _check_outputs(output, scale, target_output)
+    (source_count, source_layers), (target_count, target_layers) = (
+        _anchor_layers(source_dir),
+        _anchor_layers(target_dir),
+    )
+    if source_count != target_count:
+        raise ValueError(
+            f"the ELMo of {source_dir!r} has {source_count} layers, that of {target_dir!r} "
+            f"{target_count}; a per-layer alignment needs the same number"
+        )
+    layers = list(range(source_count)) if layers is None else list(layers)
+    if layers != list(range(source_count)):
+        raise ValueError(
+            f"a per-layer alignment file needs every layer of the ELMo in order, "
+            f"{list(range(source_count))}, not {layers}; align single layers with their .vec files"
+        )
+    for directory, available in ((source_dir, source_layers), (target_dir, target_layers)):
+        missing = sorted(set(layers) - set(available))
+        if missing:
+            raise ValueError(
+                f"{directory!r} has no anchors of layers {missing} (elmo-anchors --layers)"
+            )
+    matrices, target_matrices, reports = [], [], {}
+    for layer in layers:
+        matrix, target_matrix, report = _align_one(
+            os.path.join(source_dir, anchors_vec_name(layer)),
+            os.path.join(target_dir, anchors_vec_name(layer)),
+            dictionary,
+            scale,
+            **options,
+        )
+        matrices.append(matrix)
+        target_matrices.append(target_matrix)
+        reports[str(layer)] = report
+    report = {"layers": reports}
+    _write(output, target_output, numpy.stack(matrices), numpy.stack(target_matrices), report)
+    return report

@@ -1,0 +1,336 @@
+"""
+Anchors of contextual embeddings (Schuster et al., 2019, section 3): for every word type and ELMo
+layer, the mean of the word's contextual vectors over all its occurrences in a corpus. Streamed:
+running sums per type and layer, so memory grows with the vocabulary, never with the corpus.
+"""
+
+import functools
+import hashlib
+import itertools
+import json
+import logging
+import os
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence
+
+import numpy
+import torch
+from allennlp.common.file_utils import cached_path
+from allennlp.common.tqdm import Tqdm
+from allennlp.common.util import int_to_device
+from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
+from allennlp.modules.elmo import _ElmoBiLm
+from allennlp.nn.util import remove_sentence_boundaries
+
+from allennlp_multilang_elmo.alignment.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.alignment.corpus import corpus_files, read_sentences
+from allennlp_multilang_elmo.alignment.text_files import numbered_lines
+from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
+from allennlp_multilang_elmo.modules.aligned_elmo import bilm_implementation
+from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+
+logger = logging.getLogger(__name__)
+
+ANCHORS_JSON = "anchors.json"
+
+
+def anchors_vec_name(layer: int) -> str:
+    """The file name of layer `layer`'s anchors in an `elmo-anchors` output folder."""
+    return f"anchors_layer{layer}.vec"
+
+
+def load_bilm(options_file: str, weight_file: str, cuda_device: int = -1) -> torch.nn.Module:
+    """
+    The biLM that anchors are computed with, in evaluation mode on `cuda_device` (-1: CPU): the
+    implementation the embedder uses (see `aligned_elmo.bilm_implementation`). Its
+    `forward(character_ids)` returns `{"activations": [one (batch_size, timesteps + 2, dim) tensor
+    per layer], "mask": (batch_size, timesteps + 2)}`, with sentence boundaries; it has `num_layers`
+    and `get_output_dim()`.
+    """
+    bilm: torch.nn.Module
+    if bilm_implementation() == "allennlp":
+        bilm = _ElmoBiLm(options_file, weight_file)
+    else:
+        bilm = ElmoBiLm(options_file, weight_file)
+    return bilm.to(int_to_device(cuda_device)).eval()
+
+
+class AnchorAccumulator:
+    """
+    Running sums of token vectors per word type and layer, occurrence counts per type, and the sum
+    of all token vectors' L2 norms per layer. Its memory is `O(vocabulary x layers x dim)`: capacity
+    doubles as new types arrive, and with a fixed `vocabulary` it is allocated once.
+
+    # Parameters
+
+    num_layers : `int`
+        How many layers each `add` brings.
+    dim : `int`
+        The vectors' dimension.
+    vocabulary : `Sequence[str]`, optional (default = `None`)
+        If given, only these words get anchors (every token still counts for the norms).
+    device : `torch.device`, optional (default = CPU)
+        Where the sums live: the biLM's device, so vectors never leave it.
+    """
+
+    def __init__(
+        self,
+        num_layers: int,
+        dim: int,
+        vocabulary: Optional[Sequence[str]] = None,
+        device: torch.device = torch.device("cpu"),
+    ) -> None:
+        self._fixed = vocabulary is not None
+        self._index: Dict[str, int] = {}
+        for word in vocabulary or []:
+            self._index.setdefault(word, len(self._index))
+        capacity = max(len(self._index), 1024)
+        self._sums = torch.zeros(num_layers, capacity, dim, dtype=torch.float64, device=device)
+        self._counts = torch.zeros(capacity, dtype=torch.int64, device=device)
+        self._norm_sums = torch.zeros(num_layers, dtype=torch.float64, device=device)
+        self.num_sentences = 0
+        self.num_tokens = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the sums and counts."""
+        return sum(
+            t.numel() * t.element_size() for t in (self._sums, self._counts, self._norm_sums)
+        )
+
+    def add(self, sentences: Sequence[Sequence[str]], vectors: torch.Tensor) -> None:
+        """
+        # Parameters
+
+        sentences : `Sequence[Sequence[str]]`
+            A batch of tokenised sentences, `num_tokens` tokens in all.
+        vectors : `torch.Tensor`
+            The tokens' vectors in sentence order, shape `(num_layers, num_tokens, dim)`.
+        """
+        vectors = vectors.detach().to(torch.float64)
+        rows = [self._row(word) for sentence in sentences for word in sentence]
+        if vectors.size(1) != len(rows):
+            raise ValueError(f"{len(rows)} tokens but {vectors.size(1)} vectors")
+        self._norm_sums += vectors.norm(dim=-1).sum(dim=-1)
+        self.num_sentences += len(sentences)
+        self.num_tokens += len(rows)
+        keep = [position for position, row in enumerate(rows) if row >= 0]
+        if len(keep) < len(rows):
+            vectors = vectors[:, torch.tensor(keep, dtype=torch.long, device=vectors.device)]
+            rows = [rows[position] for position in keep]
+        index = torch.tensor(rows, dtype=torch.long, device=vectors.device)
+        self._sums.index_add_(1, index, vectors)
+        self._counts.index_add_(0, index, torch.ones_like(index))
+
+    def _row(self, word: str) -> int:
+        row = self._index.get(word)
+        if row is not None:
+            return row
+        # word2vec's text format cannot hold a word with whitespace (CoNLL-U forms may have it).
+        if self._fixed or word.split() != [word]:
+            return -1
+        row = self._index[word] = len(self._index)
+        if row == self._counts.numel():
+            self._sums = torch.cat([self._sums, torch.zeros_like(self._sums)], dim=1)
+            self._counts = torch.cat([self._counts, torch.zeros_like(self._counts)])
+        return row
+
+    def mean_norms(self) -> List[float]:
+        """The mean L2 norm of all token vectors, per layer."""
+        return (self._norm_sums / max(self.num_tokens, 1)).tolist()
+
+    def anchors(self, min_count: int = 1) -> "Anchors":
+        """The anchors of the words seen at least `min_count` times, most frequent first."""
+        size = len(self._index)
+        counts = self._counts[:size].cpu().numpy()
+        # Stable: words equally frequent keep their order of first occurrence (or the vocabulary's).
+        order = numpy.argsort(-counts, kind="stable")
+        order = order[counts[order] >= max(min_count, 1)]
+        words = list(self._index)
+        sums = self._sums[:, :size].cpu().numpy()[:, order]
+        return Anchors(
+            words=[words[row] for row in order],
+            counts=counts[order].tolist(),
+            vectors=sums / counts[order][None, :, None],
+            mean_norms=self.mean_norms(),
+        )
+
+
+class Anchors(NamedTuple):
+    words: List[str]
+    """Most frequent first."""
+    counts: List[int]
+    vectors: numpy.ndarray
+    """Shape `(num_layers, len(words), dim)`, float64."""
+    mean_norms: List[float]
+    """Per layer, the mean L2 norm of all token vectors (not only of the anchored words)."""
+
+
+def read_vocabulary(path: str) -> List[str]:
+    """The words of a vocabulary file: the first field of every non-blank line (`word [count]`)."""
+    if not os.path.isfile(path):
+        raise ValueError(f"the vocabulary file {path!r} does not exist")
+    words = [line.split()[0] for _, line in numbered_lines(path) if line.strip()]
+    if not words:
+        raise ValueError(f"the vocabulary file {path!r} holds no words")
+    return words
+
+
+def sha256_of_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_character_ids(word: str) -> torch.Tensor:
+    return torch.tensor(ELMoCharacterMapper().convert_word_to_char_ids(word), dtype=torch.int16)
+
+
+def character_ids(batch: Sequence[Sequence[str]]) -> torch.Tensor:
+    """
+    The `(batch_size, timesteps, 50)` ELMo character ids of `batch`, equal to AllenNLP's
+    `batch_to_ids`, converting each distinct word once (and frequent words once per run, through a
+    bounded cache): with small models, `batch_to_ids` costs more than the biLM.
+    """
+    rows: Dict[str, int] = {}
+    positions = torch.zeros(len(batch), max(map(len, batch)), dtype=torch.long)
+    for sentence_index, sentence in enumerate(batch):
+        positions[sentence_index, : len(sentence)] = torch.tensor(
+            [rows.setdefault(word, len(rows) + 1) for word in sentence], dtype=torch.long
+        )
+    padding = torch.zeros(ELMoCharacterMapper.max_word_length, dtype=torch.int16)
+    table = torch.stack([padding] + [_word_character_ids(word) for word in rows])
+    return table[positions].long()
+
+
+def _batches(sentences: Iterable[List[str]], batch_size: int) -> Iterator[List[List[str]]]:
+    iterator = iter(sentences)
+    while True:
+        batch = list(itertools.islice(iterator, batch_size))
+        if not batch:
+            return
+        yield batch
+
+
+def compute_anchors(
+    bilm: torch.nn.Module,
+    sentences: Iterable[List[str]],
+    layers: Sequence[int],
+    vocabulary: Optional[Sequence[str]] = None,
+    batch_size: int = 64,
+) -> AnchorAccumulator:
+    """
+    Runs `bilm` (see `load_bilm`) over `sentences` in batches and accumulates the vectors of
+    `layers`. The sentences pass through a progress bar that shows sentences/s.
+    """
+    device = next(bilm.parameters()).device
+    accumulator = AnchorAccumulator(len(layers), bilm.get_output_dim(), vocabulary, device)
+    progress = Tqdm.tqdm(sentences, unit=" sentences", desc="anchors")
+    with torch.no_grad():
+        for batch in _batches(progress, batch_size):
+            characters = character_ids(batch).to(device)
+            if isinstance(bilm, ElmoBiLm):
+                # The engine can stop below layers that are not asked for.
+                output = bilm(characters, num_layers=max(layers) + 1)
+            else:
+                output = bilm(characters)
+            vectors = []
+            for layer in layers:
+                activations, mask = remove_sentence_boundaries(
+                    output["activations"][layer], output["mask"]
+                )
+                vectors.append(activations[mask])
+            accumulator.add(batch, torch.stack(vectors))
+    return accumulator
+
+
+def elmo_anchors(
+    options_file: str,
+    weight_file: str,
+    corpora: Sequence[str],
+    output_dir: str,
+    layers: Optional[Sequence[int]] = None,
+    vocabulary_file: Optional[str] = None,
+    min_count: int = 1,
+    max_sentences: Optional[int] = None,
+    batch_size: int = 64,
+    cuda_device: int = -1,
+    max_sentence_length: int = 400,
+) -> Dict[str, Any]:
+    """
+    Computes the anchors of an ELMo model over `corpora` (paths or globs of plain text or CoNLL-U,
+    see `corpus.read_sentences`) and writes `output_dir/anchors_layer<L>.vec` (word2vec text format,
+    most frequent word first) per layer and `output_dir/anchors.json` (counts, mean norms, layers,
+    input files, sha256 of the weight file), all or nothing. Returns the content of `anchors.json`.
+
+    # Parameters
+
+    layers : `Sequence[int]`, optional (default = every layer)
+        ELMo layers: 0 is the character CNN, 1 and up the biLSTM layers.
+    vocabulary_file : `str`, optional (default = `None`)
+        Only the words of this file (first field per line) get anchors.
+    min_count : `int`, optional (default = `1`)
+        Words seen fewer times get no anchor.
+    max_sentences : `int`, optional (default = `None`)
+        Stop after this many sentences.
+    max_sentence_length : `int`, optional (default = `400`)
+        Longer sentences are an error (the biLM pads a batch to its longest sentence).
+    """
+    for name, value in [
+        ("batch_size", batch_size),
+        ("min_count", min_count),
+        ("max_sentences", 1 if max_sentences is None else max_sentences),
+        ("max_sentence_length", max_sentence_length),
+    ]:
+        if value < 1:
+            raise ValueError(f"{name} must be positive, not {value}")
+    files = corpus_files(corpora)
+    vocabulary = read_vocabulary(vocabulary_file) if vocabulary_file else None
+    bilm = load_bilm(options_file, weight_file, cuda_device)
+    layers = list(range(bilm.num_layers)) if layers is None else list(layers)
+    if not layers or any(not 0 <= layer < bilm.num_layers for layer in layers):
+        raise ValueError(f"layers {layers}: this ELMo has layers 0 to {bilm.num_layers - 1}")
+    if len(set(layers)) != len(layers):
+        raise ValueError(f"layers {layers} names a layer twice")
+
+    sentences = (s for path in files for s in read_sentences(path, max_sentence_length))
+    accumulator = compute_anchors(
+        bilm, itertools.islice(sentences, max_sentences), layers, vocabulary, batch_size
+    )
+    if accumulator.num_sentences == 0:
+        raise ValueError(f"the corpus has no sentences: {', '.join(files)}")
+    anchors = accumulator.anchors(min_count)
+    if not anchors.words:
+        raise ValueError(
+            f"no word of the corpus ({', '.join(files)}) occurs at least {min_count} times"
+            + (f" and is in the vocabulary file {vocabulary_file!r}" if vocabulary else "")
+        )
+    if not numpy.isfinite(anchors.vectors).all():
+        raise ValueError(
+            f"the biLM of {weight_file!r} gives NaN or infinite vectors; check its weights"
+        )
+    summary = {
+        "options_file": options_file,
+        "weight_file": weight_file,
+        "weight_file_sha256": sha256_of_file(cached_path(weight_file)),
+        "input_files": files,
+        "layers": layers,
+        "num_layers": bilm.num_layers,
+        "dim": bilm.get_output_dim(),
+        "num_sentences": accumulator.num_sentences,
+        "num_tokens": accumulator.num_tokens,
+        "min_count": min_count,
+        "vocabulary_file": vocabulary_file,
+        "mean_norms": {str(layer): norm for layer, norm in zip(layers, anchors.mean_norms)},
+        "counts": dict(zip(anchors.words, anchors.counts)),
+    }
+    with atomic_outputs() as outputs:
+        for position, layer in enumerate(layers):
+            path = outputs.path(os.path.join(output_dir, anchors_vec_name(layer)))
+            write_word_vectors(path, anchors.words, anchors.vectors[position])
+        with open(outputs.path(os.path.join(output_dir, ANCHORS_JSON)), "w") as file:
+            json.dump(summary, file, indent=2, ensure_ascii=False)
+    logger.info("Anchors of %d words written to %s", len(anchors.words), output_dir)
+    return summary
