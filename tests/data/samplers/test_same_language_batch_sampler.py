@@ -1,7 +1,7 @@
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 import pytest
 from allennlp.common import Params
@@ -64,11 +64,24 @@ def test_without_shuffle_languages_come_in_order_sorted_by_length():
     ] + [("fr", 5)]
 
 
-def test_shuffled_batches_are_buckets_of_similar_length():
+@pytest.fixture
+def seeded_random() -> Iterator[None]:
+    """
+    Python's global `random` (which the sampler shuffles with, as AllenNLP's bucket sampler does
+    and as `allennlp train` seeds it) in a fixed state, restored afterwards.
+    """
+    state = random.getstate()
+    random.seed(1)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
+def test_shuffled_batches_are_buckets_of_similar_length(seeded_random):
     lengths = {"en": list(range(1, 41)), "it": list(range(1, 41))}
     instances = make_instances(lengths)
     sampler = SameLanguageBatchSampler(batch_size=4, sorting_keys=["words"], padding_noise=0.0)
-    random.seed(1)
     batches = list(sampler.get_batch_indices(instances))
     for batch in batches:
         batch_lengths = sorted(len(instances[i]["words"]) for i in batch)

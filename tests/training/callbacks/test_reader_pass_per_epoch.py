@@ -3,6 +3,9 @@ from collections import Counter
 from types import SimpleNamespace
 
 from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp_models.structured_prediction.dataset_readers.universal_dependencies import (
+    UniversalDependenciesDatasetReader,
+)
 
 from allennlp_multilang_elmo.data.dataset_readers import UniversalDependenciesMultiLangDatasetReader
 from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
@@ -39,7 +42,9 @@ def test_workers_read_the_pass_of_the_epoch():
 
 def test_recovery_resumes_at_the_pass_of_the_first_epoch_to_train():
     reader = UniversalDependenciesMultiLangDatasetReader(instances_per_language=3)
-    trainer = SimpleNamespace(data_loader=SimpleNamespace(reader=reader), _start_after_epochs_completed=4)
+    trainer = SimpleNamespace(
+        data_loader=SimpleNamespace(reader=reader), _start_after_epochs_completed=4
+    )
     ReaderPassPerEpochCallback(serialization_dir="unused").on_start(trainer)
     # The trainer replays the finished epochs (reading, not training), then trains epoch 4.
     for _ in range(5):
@@ -48,5 +53,15 @@ def test_recovery_resumes_at_the_pass_of_the_first_epoch_to_train():
 
 
 def test_other_readers_are_left_alone():
-    trainer = SimpleNamespace(data_loader=SimpleNamespace(reader=object()), _start_after_epochs_completed=0)
-    ReaderPassPerEpochCallback(serialization_dir="unused").on_start(trainer)
+    # allennlp-models' UD reader has no passes: the callback must neither fail nor touch it.
+    reader = UniversalDependenciesDatasetReader()
+    before = dict(vars(reader))
+    trainer = SimpleNamespace(
+        data_loader=SimpleNamespace(reader=reader), _start_after_epochs_completed=2
+    )
+    callback = ReaderPassPerEpochCallback(serialization_dir="unused")
+    callback.on_start(trainer)
+    callback.on_epoch(trainer, metrics={}, epoch=2)
+    assert vars(reader) == before and not hasattr(reader, "set_pass")
+    # A loader without a reader (e.g. a SimpleDataLoader) is left alone too.
+    callback.on_start(SimpleNamespace(data_loader=object(), _start_after_epochs_completed=0))
