@@ -67,6 +67,11 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
         self._has_tagger = getattr(model, "_pos_tagger_output", None) is not None
         self._languages = _configured_languages(model)
 
+    @property
+    def languages(self) -> Optional[List[str]]:
+        """The language codes the model can parse (`None` if its embedder does not say)."""
+        return self._languages
+
     def predict(self, sentence: str, lang: str) -> JsonDict:  # type: ignore[override]
         """Parses a raw `sentence` in language `lang`."""
         return self.predict_json({"sentence": sentence, "lang": lang})

@@ -3,13 +3,21 @@ The shipped demo experiment (`training_configs/demo_zero_shot.jsonnet`), pointed
 and data, so tests train exactly what the README's demo trains, only smaller.
 """
 import copy
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Dict, Optional
 
 from allennlp.common import Params
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_CONFIG = os.path.join(REPO_ROOT, "training_configs", "demo_zero_shot.jsonnet")
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
+ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
+OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+DEMO_LANGUAGES = ["en", "de", "fr", "es", "it"]
 
 
 def demo_config(
@@ -39,3 +47,39 @@ def deep_merge(original: Dict[str, Any], overrides: Dict[str, Any]) -> None:
             deep_merge(original[key], value)
         else:
             original[key] = copy.deepcopy(value)
+
+
+def train_demo(root: Path, overrides: Dict[str, Any]) -> Path:
+    """
+    Runs a real `allennlp train` process of the demo config (with tiny ELMo models written to
+    `root/elmo`, 8 sentences a language a pass, 2 epochs, then `overrides`) on the test fixtures;
+    returns its serialization folder `root/model`. The working folder is the repository, so
+    `.allennlp_plugins` is what loads the plugin.
+    """
+    elmo_dir = root / "elmo"
+    subprocess.run(
+        [ALLENNLP, "write-tiny-elmo", str(elmo_dir), "--languages", *DEMO_LANGUAGES],
+        cwd=REPO_ROOT, env=OFFLINE, check=True, capture_output=True,
+    )
+    files = {
+        "options_files": {lang: str(elmo_dir / lang / "options.json") for lang in DEMO_LANGUAGES},
+        "weight_files": {lang: str(elmo_dir / lang / "weights.hdf5") for lang in DEMO_LANGUAGES},
+        "aligning_files": {lang: str(elmo_dir / lang / "align.pth") for lang in DEMO_LANGUAGES[1:]},
+    }
+    config = demo_config(
+        files,
+        os.path.join(FIXTURES, "*_pud-ud-train.conllu"),
+        os.path.join(FIXTURES, "*_pud-ud-dev.conllu"),
+        {"dataset_reader": {"instances_per_language": 8}, "trainer": {"num_epochs": 2}},
+    )
+    deep_merge(config, overrides)
+    config_path = root / "config.json"
+    config_path.write_text(json.dumps(config))
+    serialization_dir = root / "model"
+    result = subprocess.run(
+        [ALLENNLP, "train", str(config_path), "-s", str(serialization_dir)],
+        cwd=REPO_ROOT, env=OFFLINE, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"allennlp train failed:\n{result.stderr[-5000:]}")
+    return serialization_dir

@@ -4,7 +4,6 @@ The README's main job at test scale: `allennlp train` of the shipped demo config
 """
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -12,48 +11,14 @@ from allennlp.commands import main
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, deep_merge, demo_config
+from allennlp_multilang_elmo.testing.demo_config import FIXTURES, train_demo as train
 
-ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
-OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
 def run_cli(monkeypatch, *args: str) -> None:
     """Runs `allennlp ARGS` in this process (the CLI's import cost is paid once)."""
     monkeypatch.setattr(sys, "argv", ["allennlp", *args])
     main(prog="allennlp")
-
-
-def train(root, overrides):
-    """Runs a real `allennlp train` process of the demo config on the fixtures; returns its folder."""
-    elmo_dir = root / "elmo"
-    subprocess.run(
-        [ALLENNLP, "write-tiny-elmo", str(elmo_dir), "--languages", "en", "de", "fr", "es", "it"],
-        cwd=REPO_ROOT, env=OFFLINE, check=True, capture_output=True,
-    )
-    files = {
-        "options_files": {lang: str(elmo_dir / lang / "options.json") for lang in "en de fr es it".split()},
-        "weight_files": {lang: str(elmo_dir / lang / "weights.hdf5") for lang in "en de fr es it".split()},
-        "aligning_files": {lang: str(elmo_dir / lang / "align.pth") for lang in "de fr es it".split()},
-    }
-    config = demo_config(
-        files,
-        os.path.join(FIXTURES, "*_pud-ud-train.conllu"),
-        os.path.join(FIXTURES, "*_pud-ud-dev.conllu"),
-        {"dataset_reader": {"instances_per_language": 8}, "trainer": {"num_epochs": 2}},
-    )
-    deep_merge(config, overrides)
-    config_path = root / "config.json"
-    config_path.write_text(json.dumps(config))
-    serialization_dir = root / "model"
-    # cwd = the repository, so `.allennlp_plugins` is what loads the plugin.
-    result = subprocess.run(
-        [ALLENNLP, "train", str(config_path), "-s", str(serialization_dir)],
-        cwd=REPO_ROOT, env=OFFLINE, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stderr[-5000:]
-    return serialization_dir
 
 
 @pytest.fixture(scope="module")
