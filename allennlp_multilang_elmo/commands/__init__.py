@@ -2,4 +2,5 @@ from allennlp_multilang_elmo.commands.attachment_table import AttachmentTable
 from allennlp_multilang_elmo.commands.elmo_align import ElmoAlign
 from allennlp_multilang_elmo.commands.elmo_anchors import ElmoAnchors
 from allennlp_multilang_elmo.commands.write_tiny_elmo import WriteTinyElmo
+from allennlp_multilang_elmo.commands.elmo_embed import ElmoEmbed
 from allennlp_multilang_elmo.commands.parse import Parse

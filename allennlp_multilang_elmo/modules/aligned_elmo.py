@@ -1,6 +1,6 @@
 import logging
 import os
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -9,6 +9,7 @@ from allennlp.modules.scalar_mix import ScalarMix
 from allennlp.nn.util import remove_sentence_boundaries
 
 from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
+from allennlp_multilang_elmo.modules.elmo_activation_cache import ElmoActivationCache
 from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,15 @@ class AlignedElmo(torch.nn.Module):
     aligning_file : `str`, optional (default = `None`)
         The language's alignment; `None` is the identity.
     language : `str`, optional (default = `None`)
-        Named in errors.
+        Named in errors and in cache keys.
+    deterministic : `bool`, optional (default = `False`)
+        Every sentence starts from the same warm biLM state instead of the state carried from
+        earlier batches (see `ElmoBiLm.deterministic`).
+    activation_cache : `str`, optional (default = `None`)
+        A folder for an `ElmoActivationCache` of the layers the mix reads; needs `deterministic`
+        and a frozen biLM.
+    cache_half_precision : `bool`, optional (default = `False`)
+        Store cached activations as float16.
     """
 
     def __init__(
@@ -71,6 +80,9 @@ class AlignedElmo(torch.nn.Module):
         scalar_mix_parameters: Optional[List[float]] = None,
         aligning_file: Optional[str] = None,
         language: Optional[str] = None,
+        deterministic: bool = False,
+        activation_cache: Optional[str] = None,
+        cache_half_precision: bool = False,
     ) -> None:
         super().__init__()
         self._bilm: torch.nn.Module
@@ -86,12 +98,29 @@ class AlignedElmo(torch.nn.Module):
             initial_scalar_parameters=scalar_mix_parameters,
             trainable=scalar_mix_parameters is None,
         )
-        self._layers_to_run = num_layers
-        if scalar_mix_parameters is not None:
-            with torch.no_grad():
-                weights = torch.softmax(torch.cat(list(self.scalar_mix.scalar_parameters)), dim=0)
-            self._layers_to_run = int(torch.nonzero(weights).max()) + 1
+        self._layers_to_run = max(self._read_layers()) + 1
         self._dropout = torch.nn.Dropout(p=dropout)
+        if deterministic:
+            if not isinstance(self._bilm, ElmoBiLm):
+                raise ConfigurationError(
+                    f"Deterministic mode needs the engine biLM; unset {BILM_IMPLEMENTATION_VARIABLE}"
+                )
+            self._bilm.deterministic(True)
+        self._cache: Optional[ElmoActivationCache] = None
+        if activation_cache:
+            if not deterministic or requires_grad:
+                raise ConfigurationError(
+                    "activation_cache needs deterministic mode and a frozen biLM "
+                    "(requires_grad = false): otherwise activations depend on more than the sentence"
+                )
+            self._cache = ElmoActivationCache(
+                activation_cache,
+                language or "",
+                options_file,
+                weight_file,
+                self._read_layers(),
+                cache_half_precision,
+            )
         self.output_dim = self._bilm.get_output_dim()
         self.per_layer_alignment = False
         if aligning_file:
@@ -100,6 +129,14 @@ class AlignedElmo(torch.nn.Module):
             self.register_buffer("alignment", matrix)
         else:
             self.alignment = None
+
+    def _read_layers(self) -> List[int]:
+        """The layers the scalar mix reads: all if it is learned, else those of non-zero weight."""
+        if self.scalar_mix.scalar_parameters[0].requires_grad:
+            return list(range(self._bilm.num_layers))
+        with torch.no_grad():
+            weights = torch.softmax(torch.cat(list(self.scalar_mix.scalar_parameters)), dim=0)
+        return torch.nonzero(weights).flatten().tolist()
 
     @property
     def bilm(self) -> torch.nn.Module:
@@ -124,11 +161,14 @@ class AlignedElmo(torch.nn.Module):
         if word_inputs is not None and not self._has_cached_vocab:
             logger.warning("Word inputs were passed to ELMo but it does not have a cached vocab.")
             word_inputs = None
-        if isinstance(self._bilm, ElmoBiLm):
+        if self._cache is not None:
+            layers, mask = self._cached_layers(elmo_tokens)
+        elif isinstance(self._bilm, ElmoBiLm):
             output = self._bilm(elmo_tokens, word_inputs, num_layers=self._layers_to_run)
+            layers, mask = output["activations"], output["mask"]
         else:
             output = self._bilm(elmo_tokens, word_inputs)
-        layers, mask = output["activations"], output["mask"]
+            layers, mask = output["activations"], output["mask"]
         if self.per_layer_alignment:
             layers = [
                 torch.nn.functional.linear(layer, self.alignment[index])
@@ -141,3 +181,31 @@ class AlignedElmo(torch.nn.Module):
         if self.alignment is not None and not self.per_layer_alignment:
             representations = torch.nn.functional.linear(representations, self.alignment)
         return representations
+
+    def _cached_layers(self, elmo_tokens: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """The biLM's activations and mask, read from the cache where it has them."""
+        assert self._cache is not None
+        batch_size, timesteps = elmo_tokens.shape[:2]
+        lengths = (elmo_tokens > 0).any(dim=-1).sum(dim=-1).tolist()
+        positions = [length + 2 for length in lengths]
+        keys = [self._cache.key(elmo_tokens[row, :length]) for row, length in enumerate(lengths)]
+        found = self._cache.lookup(keys, positions, self.output_dim)
+        missing = [row for row in range(batch_size) if row not in found]
+        if missing:
+            # Deterministic mode: a sentence's activations do not depend on its batch.
+            with torch.no_grad():
+                output = self._bilm(elmo_tokens[missing], num_layers=self._layers_to_run)
+            computed = torch.stack([output["activations"][layer] for layer in self._cache.layers])
+            for index, row in enumerate(missing):
+                found[row] = self._cache.put(keys[row], computed[:, index, : positions[row]])
+        stored = elmo_tokens.new_zeros(
+            (len(self._cache.layers), batch_size, timesteps + 2, self.output_dim), dtype=torch.float
+        )
+        for row, value in found.items():
+            stored[:, row, : positions[row]] = value.to(stored.device)
+        layers = [stored[0].new_zeros(()).expand_as(stored[0])] * self._bilm.num_layers
+        for index, layer in enumerate(self._cache.layers):
+            layers[layer] = stored[index]
+        steps = torch.arange(timesteps + 2, device=elmo_tokens.device)
+        mask = steps.unsqueeze(0) < torch.tensor(positions, device=elmo_tokens.device).unsqueeze(1)
+        return layers, mask

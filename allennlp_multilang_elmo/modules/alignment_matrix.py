@@ -46,7 +46,7 @@ def _read_matrix(path: str) -> numpy.ndarray:
 
 
 def load_alignment_matrix(
-    path: str, dim: int, language: str, num_layers: Optional[int] = None
+    path: str, dim: int, language: Optional[str], num_layers: Optional[int] = None
 ) -> torch.Tensor:
     """
     Reads the alignment of `language` from `path` (a local path or URL, through `cached_path`) and
@@ -62,7 +62,7 @@ def load_alignment_matrix(
     dim : `int`
         The output dimension of the language's ELMo, which the matrix must match.
     language : `str`
-        The language, for error messages.
+        The language, for error messages (`None` if there is none).
     num_layers : `int`, optional (default = `None`)
         The language's number of ELMo layers, if per-layer alignments are accepted.
 
@@ -71,7 +71,7 @@ def load_alignment_matrix(
     `torch.Tensor`
         A float32 tensor of shape `(dim, dim)` or `(num_layers, dim, dim)`.
     """
-    where = f"alignment file {path!r} of language {language!r}"
+    where = f"alignment file {path!r}" + (f" of language {language!r}" if language else "")
     try:
         matrix = _read_matrix(cached_path(path))
     except Exception as e:

@@ -58,7 +58,8 @@ class ElmoBiLm(torch.nn.Module):
         return 2 * self._token_encoder.get_output_dim()
 
     def _cache_words(self, words: List[str], requires_grad: bool) -> None:
-        # Row 0 is BOS, row 1 EOS, then the words; `word_inputs` index the words.
+        # Row 0 is BOS, row 1 EOS, then the words; `word_inputs` index the words. Word 0 pads (its
+        # row is zero, as in AllenNLP: vocabularies list their padding token first).
         characters = batch_to_ids([[word] for word in words])[:, 0]
         boundaries = torch.stack(
             [self._token_encoder.bos_characters, self._token_encoder.eos_characters]
@@ -67,6 +68,7 @@ class ElmoBiLm(torch.nn.Module):
             encoded = self._token_encoder.encode_tokens(torch.cat([boundaries, characters]))
         self.register_buffer("_bos_embedding", encoded[0], persistent=False)
         self.register_buffer("_eos_embedding", encoded[1], persistent=False)
+        encoded[2] = 0.0
         self._word_embedding = torch.nn.Embedding.from_pretrained(
             encoded[2:], freeze=not requires_grad, padding_idx=0
         )

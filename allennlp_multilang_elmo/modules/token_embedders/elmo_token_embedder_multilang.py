@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -14,10 +14,11 @@ Languages = Union[str, Sequence[str], torch.Tensor]
 class ElmoTokenEmbedderMultiLang(TokenEmbedder):
     """
     Cross-lingual ELMo (Schuster et al., NAACL 2019): one pre-trained biLM per language, each followed
-    by its scalar mix, dropout and an alignment matrix `W` (`x @ W.T`) that maps the language's space
-    onto a shared one, then an optional projection shared by all languages. For each language the
-    result equals AllenNLP's `Elmo(options, weights, 1, ...)` followed by the alignment and the
-    projection.
+    by its scalar mix, dropout and an alignment that maps the language's space onto a shared one,
+    then an optional projection shared by all languages. For each language the result equals
+    AllenNLP's `Elmo(options, weights, 1, ...)` followed by the alignment and the projection; the
+    biLMs run on this package's engine (`ElmoBiLm`: same numbers, several times faster; set the
+    environment variable `ALLENNLP_MULTILANG_ELMO_BILM=allennlp` to run AllenNLP's own instead).
 
     The language comes with each call, as `lang`:
 
@@ -27,8 +28,11 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
       `elmo_characters_multilang` indexer (see `language_codes`). Then a batch may mix languages,
       and each language's biLM runs on its own instances.
 
-    Alignment matrices are kept as buffers, so archives carry them; frozen biLM weights are
-    parameters with `requires_grad=False`, as in `Elmo`.
+    An alignment file holds either one `(dim, dim)` matrix `W`, applied after the mix as `x @ W.T`
+    (the released alignments, made for a fixed one-layer mix), or a `(num_layers, dim, dim)` stack
+    that aligns each ELMo layer before the mix (right for a learned mix or one over several
+    layers). Alignments are buffers, so archives carry them; frozen biLM weights are parameters
+    with `requires_grad=False`, as in `Elmo`.
 
     Registered as a `TokenEmbedder` with name "elmo_token_embedder_multilang".
 
@@ -53,10 +57,13 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
         Fixed, pre-softmax layer weights (not trained). The released alignments are per layer,
         so use a one-hot mix such as `[-9e10, 1, -9e10]` (layer 1) with them.
     aligning_files : `Dict[str, str]`, optional (default = `None`)
-        The alignment matrix of each language (`torch.save`d tensor or numpy array, e.g. the
-        authors' `<lang>_best_mapping.pth`, or `.npy`). Languages without one (or with an empty
-        path) use the identity.
+        The alignment of each language (`torch.save`d tensor or numpy array, e.g. the authors'
+        `<lang>_best_mapping.pth` or `allennlp elmo-align`'s output, or `.npy`), after the mix or
+        per layer (see above). Languages without one (or with an empty path) use the identity.
     """
+
+    # Options of `AlignedElmo` beyond the original constructor, set by subclasses.
+    _engine_options: Dict[str, Any] = {}
 
     def __init__(
         self,
@@ -100,6 +107,7 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
                     scalar_mix_parameters=scalar_mix_parameters,
                     aligning_file=aligning_files.get(lang) or None,
                     language=lang,
+                    **self._engine_options,
                 )
                 for lang in self._languages
             }
