@@ -2,6 +2,7 @@
 `allennlp parse`: parses CoNLL-U files or raw text with a trained `biaffine_parser_multilang`
 archive and writes CoNLL-U (see `allennlp_multilang_elmo.predictors.conllu_parsing`).
 """
+
 import argparse
 import logging
 import os

@@ -28,15 +28,15 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     alignment), attachment scores are kept per language, and an optional UPOS tagger, trained with
     the parser, tags raw text.
 
-    The language of each instance comes from `metadata["lang"]` (as `universal_dependencies_multilang`
-    writes it). If the words were indexed by `elmo_characters_multilang`, the language already
+    The language of each instance comes from `metadata["lang"]` (as
+    `universal_dependencies_multilang` writes it). If the words were indexed by `elmo_characters_multilang`, the language already
     travels inside the text field tensors; otherwise the model adds it there in the same form, for
     every token embedder whose `forward` takes a `lang`. Either way batches may mix languages.
 
     # The POS tagger
 
-    With `pos_tagger = True` a tagger head predicts each word's tag in the `pos` namespace (UPOS with
-    the shipped readers) from the word representations of `text_field_embedder` (the aligned ELMo
+    With `pos_tagger = True` a tagger head predicts each word's tag in the `pos` namespace (UPOS
+    with the shipped readers) from the word representations of `text_field_embedder` (the aligned ELMo
     vectors, shared by all languages), optionally through `pos_tagger_encoder`, then
     `pos_tagger_feedforward` and a linear layer. Its cross-entropy on the words with a known tag is
     added to the parser's loss, weighted by `pos_tagger_loss_weight`, and its accuracy per
@@ -266,7 +266,7 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     ) -> Dict[str, torch.Tensor]:
         """
         The parent's output (`predicted_heads`, `predicted_dependencies`), and with the tagger
-        `predicted_pos` (the tagger's tags) and `pos` (the tags the parser used) as lists of strings.
+        `predicted_pos` (the tagger's tags) and `pos` (the tags the parser used), lists of strings.
         """
         output_dict = super().make_output_human_readable(output_dict)
         if "predicted_pos_tags" in output_dict:
@@ -284,8 +284,8 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         missing = [i for i, meta in enumerate(metadata) if not meta.get("lang")]
         if missing:
             raise ConfigurationError(
-                f"Instances {missing} of the batch have no 'lang' in their metadata; read them with "
-                "the universal_dependencies_multilang reader"
+                f"Instances {missing} of the batch have no 'lang' in their metadata; read them "
+                "with the universal_dependencies_multilang reader"
             )
         return [meta["lang"] for meta in metadata]
 

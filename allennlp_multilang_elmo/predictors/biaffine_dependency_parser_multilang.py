@@ -30,7 +30,7 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
     (recommended: they should be syntactic words, as in the treebank) with optional POS tags, or a
     raw sentence:
 
-    - `{"lang": "es", "words": ["El", "gato", "duerme", "."], "pos": ["DET", "NOUN", "VERB", "PUNCT"]}`
+    - `{"lang": "es", "words": ["El", "gato", "duerme"], "pos": ["DET", "NOUN", "VERB"]}`
     - `{"lang": "es", "words": ["El", "gato", "duerme", "."]}`
     - `{"lang": "es", "sentence": "El gato duerme."}`
 
@@ -100,7 +100,9 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
             try:
                 self._tokenizers[language] = spacy.blank(language)
             except ImportError:
-                logger.warning("spaCy has no rules for %r; using its multi-language rules", language)
+                logger.warning(
+                    "spaCy has no rules for %r; using its multi-language rules", language
+                )
                 self._tokenizers[language] = spacy.blank("xx")
         return [token.text for token in self._tokenizers[language](sentence) if not token.is_space]
 
@@ -179,9 +181,7 @@ def input_problem(json_dict: Any, languages: Optional[List[str]] = None) -> Opti
             if problem:
                 return problem
             if len(json_dict["pos"]) != len(json_dict["words"]):
-                return (
-                    f"'pos' has {len(json_dict['pos'])} tags for {len(json_dict['words'])} words"
-                )
+                return f"'pos' has {len(json_dict['pos'])} tags for {len(json_dict['words'])} words"
     elif "sentence" in json_dict:
         if not isinstance(json_dict["sentence"], str):
             return f"'sentence' must be a string, not {_kind(json_dict['sentence'])}"

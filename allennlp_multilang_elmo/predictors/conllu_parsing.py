@@ -12,6 +12,7 @@ the tagger's UPOS.
 The output is written to a temporary file beside `output_file` and renamed when complete, so a
 failure (bad input, interruption) never leaves a partial file.
 """
+
 import logging
 import os
 import re
@@ -209,7 +210,11 @@ def _parse_batch(
         if sentence.word_lines:
             rows = [sentence.lines[i].split("\t") for i in sentence.word_lines]
             inputs.append(
-                {"lang": language, "words": [r[_FORM] for r in rows], "pos": [r[_UPOS] for r in rows]}
+                {
+                    "lang": language,
+                    "words": [r[_FORM] for r in rows],
+                    "pos": [r[_UPOS] for r in rows],
+                }
             )
         else:
             inputs.append({"lang": language, "sentence": sentence.lines[-1][len(_TEXT) :]})

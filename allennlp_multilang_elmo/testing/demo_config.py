@@ -2,6 +2,7 @@
 The shipped demo experiment (`training_configs/demo_zero_shot.jsonnet`), pointed at other ELMo models
 and data, so tests train exactly what the README's demo trains, only smaller.
 """
+
 import copy
 import json
 import os
@@ -59,7 +60,10 @@ def train_demo(root: Path, overrides: Dict[str, Any]) -> Path:
     elmo_dir = root / "elmo"
     subprocess.run(
         [ALLENNLP, "write-tiny-elmo", str(elmo_dir), "--languages", *DEMO_LANGUAGES],
-        cwd=REPO_ROOT, env=OFFLINE, check=True, capture_output=True,
+        cwd=REPO_ROOT,
+        env=OFFLINE,
+        check=True,
+        capture_output=True,
     )
     files = {
         "options_files": {lang: str(elmo_dir / lang / "options.json") for lang in DEMO_LANGUAGES},
@@ -78,7 +82,10 @@ def train_demo(root: Path, overrides: Dict[str, Any]) -> Path:
     serialization_dir = root / "model"
     result = subprocess.run(
         [ALLENNLP, "train", str(config_path), "-s", str(serialization_dir)],
-        cwd=REPO_ROOT, env=OFFLINE, capture_output=True, text=True,
+        cwd=REPO_ROOT,
+        env=OFFLINE,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise RuntimeError(f"allennlp train failed:\n{result.stderr[-5000:]}")

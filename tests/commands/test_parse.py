@@ -2,6 +2,7 @@
 `allennlp parse` on an archive trained from the demo config: CoNLL-U and raw text in, valid CoNLL-U
 out, scores equal to `allennlp evaluate`'s, and bad input refused with nothing written.
 """
+
 import json
 import os
 import re
@@ -25,13 +26,17 @@ def run_cli(monkeypatch, *args: str) -> None:
     monkeypatch.setattr(sys, "argv", ["allennlp", *args])
     main(prog="allennlp")
 
+
 SPANISH_TEST = os.path.join(REPO_ROOT, "data", "ud-pud", "es_pud-ud-test.conllu")
 EMPTY_NODE = "8.1\tvacío\tvacío\tNOUN\t_\t_\t_\t_\t8:nmod\t_"
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
-    return train_demo(tmp_path_factory.mktemp("parse"), {"trainer": {"num_epochs": 1}}) / "model.tar.gz"
+    return (
+        train_demo(tmp_path_factory.mktemp("parse"), {"trainer": {"num_epochs": 1}})
+        / "model.tar.gz"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,7 @@ def predictor(archive):
 
 @pytest.fixture
 def spanish(tmp_path):
-    """Twelve sentences of the Spanish test set (multiword tokens included), one empty node added."""
+    """Twelve sentences of the Spanish test set (with multiword tokens), one empty node added."""
     sentences = open(SPANISH_TEST, encoding="utf-8").read().split("\n\n")[:12]
     lines = sentences[0].split("\n")
     sentences[0] = "\n".join(lines[:12] + [EMPTY_NODE] + lines[12:])
@@ -58,21 +63,35 @@ def attachment_scores(gold_path, predicted_path):
     predicted = conllu.parse(open(predicted_path, encoding="utf-8").read())
     scored = unlabeled = labeled = 0
     for gold_sentence, predicted_sentence in zip(gold, predicted, strict=True):
-        words = [(g, p) for g, p in zip(gold_sentence, predicted_sentence) if isinstance(g["id"], int)]
+        words = [
+            (g, p) for g, p in zip(gold_sentence, predicted_sentence) if isinstance(g["id"], int)
+        ]
         for gold_word, predicted_word in words:
             if gold_word["upos"] in POS_TO_IGNORE:
                 continue
             scored += 1
             unlabeled += gold_word["head"] == predicted_word["head"]
             labeled += (gold_word["head"], gold_word["deprel"]) == (
-                predicted_word["head"], predicted_word["deprel"]
+                predicted_word["head"],
+                predicted_word["deprel"],
             )
     return unlabeled / scored, labeled / scored
 
 
-def test_conllu_passes_through_and_scores_equal_evaluate(archive, spanish, tmp_path, monkeypatch, capsys):
+def test_conllu_passes_through_and_scores_equal_evaluate(
+    archive, spanish, tmp_path, monkeypatch, capsys
+):
     output = tmp_path / "parsed.conllu"
-    run_cli(monkeypatch, "parse", str(archive), str(spanish), "--output-file", str(output), "--batch-size", "5")
+    run_cli(
+        monkeypatch,
+        "parse",
+        str(archive),
+        str(spanish),
+        "--output-file",
+        str(output),
+        "--batch-size",
+        "5",
+    )
     summary = capsys.readouterr().out
     assert re.search(r"parsed 12 sentences, \d+ tokens in [\d.]+ s \(\d+ tokens/s\)", summary)
 
@@ -117,9 +136,17 @@ def test_missing_upos_is_filled_with_the_taggers(predictor, spanish, tmp_path):
     untagged.write_text("\n".join(lines) + "\n", encoding="utf-8")
     output = tmp_path / "parsed.conllu"
     parse_files(predictor, [str(untagged)], str(output))
-    words = [w for s in conllu.parse(output.read_text(encoding="utf-8")) for w in s if isinstance(w["id"], int)]
+    words = [
+        w
+        for s in conllu.parse(output.read_text(encoding="utf-8"))
+        for w in s
+        if isinstance(w["id"], int)
+    ]
     # A model trained this little tags mostly one tag; what matters is that every word has one.
-    known = set(predictor._model.vocab.get_token_to_index_vocabulary("pos")) - {"@@PADDING@@", "@@UNKNOWN@@"}
+    known = set(predictor._model.vocab.get_token_to_index_vocabulary("pos")) - {
+        "@@PADDING@@",
+        "@@UNKNOWN@@",
+    }
     assert {word["upos"] for word in words} <= known
 
 
@@ -130,7 +157,10 @@ def test_raw_text(predictor, tmp_path):
     summary = parse_files(predictor, [str(text)], str(output), language="es", input_format="text")
     assert (summary.sentences, summary.tokens) == (2, 12)
     sentences = conllu.parse(output.read_text(encoding="utf-8"))
-    assert [s.metadata["text"] for s in sentences] == ["El gato duerme en el sofá.", "La casa es grande."]
+    assert [s.metadata["text"] for s in sentences] == [
+        "El gato duerme en el sofá.",
+        "La casa es grande.",
+    ]
     first = sentences[0]
     assert [w["form"] for w in first] == ["El", "gato", "duerme", "en", "el", "sofá", "."]
     assert first[5]["misc"] == {"SpaceAfter": "No"} and first[6]["misc"] is None
@@ -142,7 +172,9 @@ def test_language_from_the_file_name_or_lang(predictor, spanish, tmp_path):
     unnamed = tmp_path / "sample.conllu"
     unnamed.write_bytes(spanish.read_bytes())
     output = tmp_path / "out.conllu"
-    with pytest.raises(ConfigurationError, match=r"sample.conllu: its name gives language 'sample', .*pass --lang"):
+    with pytest.raises(
+        ConfigurationError, match=r"sample.conllu: its name gives language 'sample', .*pass --lang"
+    ):
         parse_files(predictor, [str(unnamed)], str(output))
     assert parse_files(predictor, [str(unnamed)], str(output), language="es").sentences == 12
 
@@ -150,16 +182,30 @@ def test_language_from_the_file_name_or_lang(predictor, spanish, tmp_path):
 @pytest.mark.parametrize(
     "content, arguments, message",
     [
-        (b"1\tEl\tel\tDET\n", {}, r"es_bad.conllu, line 1: expected 10 tab-separated columns, found 4"),
-        (b"# text = x\n1\tx\tx\tX\t_\t_\t0\troot\t_\t_\n\n1\tEl gato duerme\n", {}, r"line 4: expected 10"),
+        (
+            b"1\tEl\tel\tDET\n",
+            {},
+            r"es_bad.conllu, line 1: expected 10 tab-separated columns, found 4",
+        ),
+        (
+            b"# text = x\n1\tx\tx\tX\t_\t_\t0\troot\t_\t_\n\n1\tEl gato duerme\n",
+            {},
+            r"line 4: expected 10",
+        ),
         (b"El gato duerme.\n", {}, r"line 1: .*found 1 \(raw text\? pass --input-format text\)"),
         (b"", {}, r"es_bad.conllu: no sentences to parse"),
         (b"\n\n", {"input_format": "text"}, r"es_bad.conllu: no sentences to parse"),
         (b"# ok\n1\tcaf\xe9\n", {}, r"es_bad.conllu, line 2: not valid UTF-8"),
-        (b"1\tx\tx\tX\t_\t_\t0\troot\t_\t_\n", {"language": "sv"}, r"--lang 'sv' is not one of the model's languages \(de, en, es, fr, it\)"),
+        (
+            b"1\tx\tx\tX\t_\t_\t0\troot\t_\t_\n",
+            {"language": "sv"},
+            r"--lang 'sv' is not one of the model's languages \(de, en, es, fr, it\)",
+        ),
     ],
 )
-def test_bad_input_names_file_and_line_and_writes_nothing(predictor, tmp_path, content, arguments, message):
+def test_bad_input_names_file_and_line_and_writes_nothing(
+    predictor, tmp_path, content, arguments, message
+):
     bad = tmp_path / "es_bad.conllu"
     bad.write_bytes(content)
     output = tmp_path / "out.conllu"

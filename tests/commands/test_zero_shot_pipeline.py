@@ -2,6 +2,7 @@
 The README's main job at test scale: `allennlp train` of the shipped demo config (smaller), then
 `evaluate`, `predict` and `attachment-table` on a language the parser never trained on.
 """
+
 import json
 import os
 import sys
@@ -10,9 +11,8 @@ import pytest
 from allennlp.commands import main
 from allennlp.common.checks import ConfigurationError
 
-from allennlp_multilang_elmo.commands.attachment_table import attachment_table
+from allennlp_multilang_elmo.commands.attachment_table import attachment_table, language_scores
 from allennlp_multilang_elmo.testing.demo_config import FIXTURES, train_demo as train
-
 
 
 def run_cli(monkeypatch, *args: str) -> None:
@@ -53,16 +53,33 @@ def test_write_tiny_elmo_never_overwrites_without_force(tmp_path, monkeypatch):
     weights = tmp_path / "de" / "weights.hdf5"
     before = weights.read_bytes()
     with pytest.raises(ConfigurationError, match=r"en/options.json already exists; pass --force"):
-        run_cli(monkeypatch, "write-tiny-elmo", str(tmp_path), "--languages", "en", "de", "--seed", "7")
+        run_cli(
+            monkeypatch, "write-tiny-elmo", str(tmp_path), "--languages", "en", "de", "--seed", "7"
+        )
     assert weights.read_bytes() == before
-    run_cli(monkeypatch, "write-tiny-elmo", str(tmp_path), "--languages", "en", "de", "--seed", "7", "--force")
+    run_cli(
+        monkeypatch,
+        "write-tiny-elmo",
+        str(tmp_path),
+        "--languages",
+        "en",
+        "de",
+        "--seed",
+        "7",
+        "--force",
+    )
     assert weights.read_bytes() != before
 
 
 def test_training_reports_per_language_scores(trained):
     metrics = json.loads((trained / "metrics.json").read_text())
     for lang in ["en", "de", "fr", "es", "it"]:
-        assert 0.0 <= metrics[f"best_validation_LAS_{lang}"] <= metrics[f"best_validation_UAS_{lang}"] <= 1.0
+        assert (
+            0.0
+            <= metrics[f"best_validation_LAS_{lang}"]
+            <= metrics[f"best_validation_UAS_{lang}"]
+            <= 1.0
+        )
     # Model selection averages the training languages only.
     expected = sum(metrics[f"best_validation_LAS_{lang}"] for lang in ["en", "de", "fr"]) / 3
     assert metrics["best_validation_LAS_AVG"] == pytest.approx(expected)
@@ -71,18 +88,27 @@ def test_training_reports_per_language_scores(trained):
 def test_zero_shot_evaluation_and_table(trained, monkeypatch, capsys):
     output = trained / "test_metrics.json"
     run_cli(
-        monkeypatch, "evaluate", str(trained / "model.tar.gz"),
-        os.path.join(FIXTURES, "[ei][st]_pud-ud-dev.conllu"), "--output-file", str(output),
+        monkeypatch,
+        "evaluate",
+        str(trained / "model.tar.gz"),
+        os.path.join(FIXTURES, "[ei][st]_pud-ud-dev.conllu"),
+        "--output-file",
+        str(output),
     )
     metrics = json.loads(output.read_text())
     assert {"UAS_es", "LAS_es", "UAS_it", "LAS_it"} <= set(metrics)
     assert "UAS_en" not in metrics
     capsys.readouterr()
-    run_cli(monkeypatch, "attachment-table", str(output), "--zero-shot", "es", "it")
-    table = capsys.readouterr().out
-    assert table == attachment_table(metrics, ["es", "it"]) + "\n"
-    assert f"{100 * metrics['LAS_it']:.1f}" in table.splitlines()[-1]
-    assert table.splitlines()[-1].split()[:2] == ["it", "zero-shot"]
+    # The training languages come from the run folder's config: es and it are zero-shot.
+    run_cli(monkeypatch, "attachment-table", str(output))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(
+        f"evaluation scores of {output}; zero-shot from trained on de, en, fr"
+    )
+    _, scores = language_scores(metrics)
+    assert lines[1:-1] == attachment_table(scores, ["es", "it"]).splitlines()
+    assert lines[-2].split()[:2] == ["mean", "zero-shot"]
+    assert lines[-3].split()[:3] == ["it", "zero-shot", f"{100 * metrics['UAS_it']:.1f}"]
 
 
 def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
@@ -91,15 +117,24 @@ def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
         "\n".join(
             json.dumps(line)
             for line in [
-                {"lang": "es", "words": ["El", "gato", "duerme", "."], "pos": ["DET", "NOUN", "VERB", "PUNCT"]},
+                {
+                    "lang": "es",
+                    "words": ["El", "gato", "duerme", "."],
+                    "pos": ["DET", "NOUN", "VERB", "PUNCT"],
+                },
                 {"lang": "it", "sentence": "Il gatto dorme sul divano."},
             ]
         )
     )
     predictions = trained / "predictions.jsonl"
     run_cli(
-        monkeypatch, "predict", str(trained / "model.tar.gz"), str(inputs),
-        "--output-file", str(predictions), "--silent",
+        monkeypatch,
+        "predict",
+        str(trained / "model.tar.gz"),
+        str(inputs),
+        "--output-file",
+        str(predictions),
+        "--silent",
     )
     spanish, italian = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert spanish["lang"] == "es" and spanish["words"] == ["El", "gato", "duerme", "."]
@@ -118,19 +153,31 @@ def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
 def test_predict_names_a_malformed_input_line(trained, tmp_path, monkeypatch):
     inputs = tmp_path / "inputs.jsonl"
     inputs.write_text('{"lang": "es", "words": ["Hola"]}\n{"lang": "es", "words": "Hola amigo"}\n')
-    with pytest.raises(ConfigurationError, match=r"^input line 2: 'words' must be a list of strings"):
+    with pytest.raises(
+        ConfigurationError, match=r"^input line 2: 'words' must be a list of strings"
+    ):
         run_cli(
-            monkeypatch, "predict", str(trained / "model.tar.gz"), str(inputs),
-            "--output-file", str(tmp_path / "out.jsonl"), "--silent",
+            monkeypatch,
+            "predict",
+            str(trained / "model.tar.gz"),
+            str(inputs),
+            "--output-file",
+            str(tmp_path / "out.jsonl"),
+            "--silent",
         )
 
 
 def test_predict_with_the_dataset_reader(trained, monkeypatch):
     predictions = trained / "reader_predictions.jsonl"
     run_cli(
-        monkeypatch, "predict", str(trained / "model.tar.gz"),
-        os.path.join(FIXTURES, "es_pud-ud-dev.conllu"), "--use-dataset-reader",
-        "--output-file", str(predictions), "--silent",
+        monkeypatch,
+        "predict",
+        str(trained / "model.tar.gz"),
+        os.path.join(FIXTURES, "es_pud-ud-dev.conllu"),
+        "--use-dataset-reader",
+        "--output-file",
+        str(predictions),
+        "--silent",
     )
     lines = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert len(lines) == 4 and {line["lang"] for line in lines} == {"es"}

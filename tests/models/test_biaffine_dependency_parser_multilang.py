@@ -129,7 +129,9 @@ class TestMultiLangParserSameLanguageBatches(MultiLangParserTestCase):
         # Why the configs keep prevent_regexes: a usual parser initializer such as
         # ".*projection.*weight" also matches ELMo's own projections.
         projection = [[".*projection.*weight", {"type": "xavier_uniform"}]]
-        config = json.load(open(self.write_config({"model": {"initializer": {"regexes": projection}}})))
+        config = json.load(
+            open(self.write_config({"model": {"initializer": {"regexes": projection}}}))
+        )
         assert self.elmo_state_changes(copy.deepcopy(config)) == []
         del config["model"]["initializer"]["prevent_regexes"]
         changed = self.elmo_state_changes(config)
@@ -165,7 +167,9 @@ class TestStockParserWithLanguageIndexer(MultiLangParserTestCase):
         params = Params(json.load(open(path)))
         reader = DatasetReader.from_params(params.pop("validation_dataset_reader"))
         loader = DataLoader.from_params(
-            reader=reader, data_path=params.pop("validation_data_path"), params=params.pop("data_loader")
+            reader=reader,
+            data_path=params.pop("validation_data_path"),
+            params=params.pop("data_loader"),
         )
         loader.index_with(self.vocab)
         return loader

@@ -17,7 +17,9 @@ FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory) -> BiaffineDependencyParserMultiLangPredictor:
     """An untrained demo parser over all five languages: enough to test input and output."""
-    files = write_multilang_elmo(str(tmp_path_factory.mktemp("elmo")), ["en", "de", "fr", "es", "it"])
+    files = write_multilang_elmo(
+        str(tmp_path_factory.mktemp("elmo")), ["en", "de", "fr", "es", "it"]
+    )
     config = Params(
         demo_config(
             files,
@@ -80,14 +82,26 @@ class TestBiaffineDependencyParserMultiLangPredictor:
             ({"lang": "en", "words": []}, r"Nothing to parse"),
             ({"lang": "en", "sentence": "  "}, r"Nothing to parse: 'sentence' is blank"),
             ({"lang": "en", "words": ["a", "b"], "pos": ["DET"]}, r"'pos' has 1 tags for 2 words"),
-            ({"lang": "sv", "words": ["Hej"]}, r"no ELMo for language 'sv'; this model has de, en, es, fr, it"),
-            ({"lang": "en", "words": "The cat sleeps"}, r"'words' must be a list of strings, not a string"),
-            ({"lang": "en", "words": {"The": 1}}, r"'words' must be a list of strings, not an object"),
+            (
+                {"lang": "sv", "words": ["Hej"]},
+                r"no ELMo for language 'sv'; this model has de, en, es, fr, it",
+            ),
+            (
+                {"lang": "en", "words": "The cat sleeps"},
+                r"'words' must be a list of strings, not a string",
+            ),
+            (
+                {"lang": "en", "words": {"The": 1}},
+                r"'words' must be a list of strings, not an object",
+            ),
             ({"lang": "en", "words": ["The", 7]}, r".*item 1 is a number \(7\)"),
             ({"lang": "en", "words": ["The", None]}, r".*item 1 is null"),
             ({"lang": "en", "words": ["a"], "pos": "DET"}, r"'pos' must be a list of strings"),
             ({"lang": None, "words": ["a"]}, r"'lang' is null"),
-            ({"lang": 3, "words": ["a"]}, r"'lang' must be a language code such as \"es\", not a number \(3\)"),
+            (
+                {"lang": 3, "words": ["a"]},
+                r"'lang' must be a language code such as \"es\", not a number \(3\)",
+            ),
             ({"lang": "en", "sentence": ["a"]}, r"'sentence' must be a string, not a list"),
             ({"lang": "en", "sentence": "a", "pos": ["X"]}, r"'pos' needs 'words'"),
             (["en", "a"], r"expected a JSON object"),

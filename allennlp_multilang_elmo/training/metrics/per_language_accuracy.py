@@ -65,7 +65,9 @@ class PerLanguageAccuracy(Metric):
             for language, (correct, total) in counts.items()
         }
         averaged = [
-            language for language in (self._average_languages or sorted(counts)) if language in counts
+            language
+            for language in (self._average_languages or sorted(counts))
+            if language in counts
         ]
         if averaged:
             metrics[f"{self._name}_AVG"] = sum(
