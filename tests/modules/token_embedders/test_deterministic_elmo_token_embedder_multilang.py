@@ -1,0 +1,155 @@
+"""Deterministic mode and the activation cache of the multilingual embedder."""
+import os
+
+import pytest
+import torch
+from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.testing import AllenNlpTestCase
+from allennlp.modules.elmo import batch_to_ids
+from allennlp.modules.token_embedders import TokenEmbedder
+
+from allennlp_multilang_elmo.modules.token_embedders import DeterministicElmoTokenEmbedderMultiLang
+from allennlp_multilang_elmo.testing import write_alignment, write_multilang_elmo
+
+SENTENCES = [
+    ["The", "cat", "sat", "."],
+    ["Die", "Katze", "schläft"],
+    ["Le", "chat", "dort", "bien", "ici", "."],
+    ["Un"],
+]
+
+
+class CountingBiLm(torch.nn.Module):
+    """Wraps a biLM and counts the sentences it is asked to run."""
+
+    def __init__(self, bilm):
+        super().__init__()
+        self.bilm, self.sentences = bilm, 0
+        self.num_layers = bilm.num_layers
+
+    def forward(self, *args, **kwargs):
+        self.sentences += args[0].size(0)
+        return self.bilm(*args, **kwargs)
+
+
+class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
+    def setup_method(self):
+        super().setup_method()
+        self.files = write_multilang_elmo(str(self.TEST_DIR / "elmo"), ["en", "fr"])
+        self.cache = str(self.TEST_DIR / "cache")
+
+    def embedder(self, **kwargs):
+        return DeterministicElmoTokenEmbedderMultiLang(**{"dropout": 0.0, **self.files, **kwargs})
+
+    def test_same_output_whatever_the_batch_and_its_order(self):
+        embedder = self.embedder()
+        together = embedder(batch_to_ids(SENTENCES), "fr")
+        reordered = embedder(batch_to_ids(list(reversed(SENTENCES))), "fr").flip(0)
+        width = min(together.size(1), reordered.size(1))
+        assert (together[:, :width] - reordered[:, :width]).abs().max() <= 1e-6
+        for row, sentence in enumerate(SENTENCES):
+            alone = embedder(batch_to_ids([sentence]), "fr")[0]
+            assert (alone - together[row, : len(sentence)]).abs().max() <= 1e-6
+
+    @pytest.mark.parametrize("mix", [None, [-9e10, 1, -9e10]])
+    def test_cache_serves_exactly_what_the_biLM_computes(self, mix):
+        uncached = self.embedder(scalar_mix_parameters=mix)
+        cached = self.embedder(scalar_mix_parameters=mix, activation_cache=self.cache)
+        counter = cached._elmos["fr"]._bilm = CountingBiLm(cached._elmos["fr"]._bilm)
+        for batch in [SENTENCES, SENTENCES[1:], list(reversed(SENTENCES))]:
+            char_ids = batch_to_ids(batch)
+            # Equal up to float rounding: a product over other rows may round differently.
+            assert (cached(char_ids, "fr") - uncached(char_ids, "fr")).abs().max() <= 1e-6
+        # Every sentence ran through the biLM once; later passes were served from the cache.
+        assert counter.sentences == len(SENTENCES)
+        # A fresh process (a new embedder on the same folder) reads what the first one wrote.
+        again = self.embedder(scalar_mix_parameters=mix, activation_cache=self.cache)
+        counter = again._elmos["fr"]._bilm = CountingBiLm(again._elmos["fr"]._bilm)
+        char_ids = batch_to_ids(SENTENCES)
+        assert (again(char_ids, "fr") - uncached(char_ids, "fr")).abs().max() <= 1e-6
+        assert counter.sentences == 0
+
+    def test_dropout_alignment_and_projection_still_run_on_cached_passes(self):
+        embedder = self.embedder(dropout=0.5, activation_cache=self.cache, projection_dim=3)
+        embedder.train()
+        char_ids = batch_to_ids(SENTENCES)
+        first, second = embedder(char_ids, "fr"), embedder(char_ids, "fr")
+        assert first.shape == (4, 6, 3)
+        assert not torch.equal(first, second)  # new dropout masks on the cached pass
+        first.sum().backward()
+        assert embedder._projection.weight.grad.abs().sum() > 0
+
+    def test_changed_weights_never_serve_stale_activations(self):
+        self.embedder(activation_cache=self.cache)(batch_to_ids(SENTENCES), "fr")
+        other = write_multilang_elmo(str(self.TEST_DIR / "other"), ["en", "fr"], base_seed=7)
+        files = dict(self.files, weight_files=other["weight_files"])
+        fresh = DeterministicElmoTokenEmbedderMultiLang(dropout=0.0, **files)
+        cached = DeterministicElmoTokenEmbedderMultiLang(
+            dropout=0.0, activation_cache=self.cache, **files
+        )
+        char_ids = batch_to_ids(SENTENCES)
+        assert torch.equal(cached(char_ids, "fr"), fresh(char_ids, "fr"))
+
+    def test_a_damaged_entry_is_recomputed(self):
+        embedder = self.embedder(activation_cache=self.cache)
+        char_ids = batch_to_ids(SENTENCES)
+        expected = embedder(char_ids, "fr")
+        cache = embedder._elmos["fr"]._cache
+        key = cache.key(char_ids[0, :4])
+        cache._cache[key] = torch.zeros(1, 2)  # wrong shape, as a foreign or broken entry
+        assert (embedder(char_ids, "fr") - expected).abs().max() <= 1e-6
+        assert cache._cache[key].shape == (3, 6, 16)  # rewritten
+
+    def test_half_precision_cache(self):
+        cached = self.embedder(activation_cache=self.cache, cache_half_precision=True)
+        exact = self.embedder()
+        char_ids = batch_to_ids(SENTENCES)
+        first, second = cached(char_ids, "fr"), cached(char_ids, "fr")
+        assert torch.equal(first, second)  # the first pass already uses what is stored
+        assert (first - exact(char_ids, "fr")).abs().max() <= 1e-2
+        assert os.path.exists(os.path.join(self.cache, "elmo_activations.lmdb"))
+
+    def test_per_layer_alignment_with_a_learned_mix(self):
+        stack = torch.stack([torch.eye(16) * (layer + 1) for layer in range(3)]).numpy()
+        path = write_alignment(str(self.TEST_DIR / "per_layer.pth"), stack)
+        aligned = self.embedder(aligning_files={"fr": path}, activation_cache=self.cache)
+        plain = self.embedder(aligning_files={})
+        mix = aligned._elmos["fr"].scalar_mix
+        with torch.no_grad():
+            mix.scalar_parameters[0].fill_(0.0)
+            mix.scalar_parameters[1].fill_(-9e10)
+            mix.scalar_parameters[2].fill_(-9e10)
+            plain._elmos["fr"].scalar_mix.load_state_dict(mix.state_dict())
+        char_ids = batch_to_ids(SENTENCES)
+        # Only layer 0 is read, and its matrix is the identity times 1.
+        assert torch.allclose(aligned(char_ids, "fr"), plain(char_ids, "fr"), atol=1e-6)
+        with torch.no_grad():
+            mix.scalar_parameters[0].fill_(-9e10)
+            mix.scalar_parameters[2].fill_(0.0)
+            plain._elmos["fr"].scalar_mix.load_state_dict(mix.state_dict())
+        assert torch.allclose(aligned(char_ids, "fr"), 3 * plain(char_ids, "fr"), atol=1e-5)
+
+    def test_per_layer_file_with_the_wrong_layer_count(self):
+        stack = torch.stack([torch.eye(16)] * 2).numpy()
+        path = write_alignment(str(self.TEST_DIR / "two_layers.pth"), stack)
+        with pytest.raises(ConfigurationError, match=r"2 per-layer matrices.*3 layers") as info:
+            self.embedder(aligning_files={"fr": path})
+        assert "'fr'" in str(info.value) and path in str(info.value)
+
+    def test_cache_needs_a_frozen_biLM(self):
+        with pytest.raises(ConfigurationError, match="requires_grad"):
+            self.embedder(activation_cache=self.cache, requires_grad=True)
+
+    def test_from_params(self):
+        embedder = TokenEmbedder.from_params(
+            Params(
+                {
+                    "type": "elmo_token_embedder_multilang_deterministic",
+                    "activation_cache": self.cache,
+                    **self.files,
+                }
+            )
+        )
+        assert isinstance(embedder, DeterministicElmoTokenEmbedderMultiLang)
+        assert embedder._elmos["en"]._cache is not None
