@@ -95,7 +95,11 @@ local reader(extra) = {
       { type: "reader_pass_per_epoch" },
       // The default console logger, without its dump of the first batch's tensors.
       { type: "console_logger", should_log_inputs: false },
+      // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
+      { type: "exact_resume" },
     ],
+    // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
+    checkpointer: { type: "recoverable" },
     enable_default_callbacks: false,
     optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
     cuda_device: -1,

@@ -92,7 +92,10 @@ local reader(extra) = {
     grad_norm: 5.0,
     validation_metric: "+LAS_AVG",
     // Epoch k trains on pass k of the balanced stream, with data loader workers too.
-    callbacks: [{ type: "reader_pass_per_epoch" }],
+    // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
+    callbacks: [{ type: "reader_pass_per_epoch" }, { type: "exact_resume" }],
+    // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
+    checkpointer: { type: "recoverable" },
     optimizer: { type: "adam" },
     cuda_device: 0,
   },

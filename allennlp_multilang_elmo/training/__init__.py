@@ -1,1 +1,2 @@
 from allennlp_multilang_elmo.training import callbacks, metrics
+from allennlp_multilang_elmo.training.recoverable_checkpointer import RecoverableCheckpointer

@@ -1,3 +1,4 @@
+from allennlp_multilang_elmo.training.callbacks.exact_resume import ExactResumeCallback
 from allennlp_multilang_elmo.training.callbacks.reader_pass_per_epoch import (
     ReaderPassPerEpochCallback,
 )

@@ -1,0 +1,205 @@
+"""
+Exact resumption of an interrupted `allennlp train`: the random-number states and the state that
+stateful biLMs carry from one batch to the next, saved in every checkpoint and put back where the
+resumed run reaches the checkpoint's batch.
+"""
+
+import logging
+import random
+from typing import Any, Dict, Iterator, Optional
+
+import numpy
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.training.callbacks.callback import TrainerCallback
+
+logger = logging.getLogger(__name__)
+
+
+def random_states() -> Dict[str, Any]:
+    """
+    The states of Python's, numpy's and torch's global generators (and of every CUDA device's),
+    made only of what `torch.load` reads with `weights_only=True`.
+    """
+    _, keys, position, has_gauss, gauss = numpy.random.get_state()
+    states: Dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(numpy.int64)),
+            "position": int(position),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_random_states(states: Dict[str, Any]) -> None:
+    """Puts back the generator states that `random_states` returned."""
+    random.setstate(states["python"])
+    saved = states["numpy"]
+    numpy.random.set_state(
+        (
+            "MT19937",
+            saved["keys"].numpy().astype(numpy.uint32),
+            saved["position"],
+            saved["has_gauss"],
+            saved["gauss"],
+        )
+    )
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def carried_states(model: torch.nn.Module) -> Dict[str, Optional[Dict[str, torch.Tensor]]]:
+    """
+    `carried_state()` of every module of `model` that has it and `restore_carried_state` (the
+    stateful biLMs of `ElmoBiLm`), by module name.
+    """
+    return {
+        name: module.carried_state()
+        for name, module in model.named_modules()
+        if callable(getattr(module, "carried_state", None))
+        and callable(getattr(module, "restore_carried_state", None))
+    }
+
+
+def restore_carried_states(
+    model: torch.nn.Module, states: Dict[str, Optional[Dict[str, torch.Tensor]]]
+) -> None:
+    """Gives every module named in `states` its carried state back."""
+    modules = dict(model.named_modules())
+    for name, state in states.items():
+        module = modules.get(name)
+        if not callable(getattr(module, "restore_carried_state", None)):
+            raise ConfigurationError(
+                f"The checkpoint holds the carried state of module {name!r}, which the model has "
+                "not (or which cannot restore it): was the model changed since the checkpoint?"
+            )
+        module.restore_carried_state(state)  # type: ignore[union-attr]
+
+
+@TrainerCallback.register("exact_resume")
+class ExactResumeCallback(TrainerCallback):
+    """
+    Makes `allennlp train --recover` continue exactly as the interrupted run would have, from a
+    checkpoint at the end of an epoch or in the middle of one (the trainer's checkpointer with
+    `save_every_num_batches`, for example). AllenNLP 2.10 saves the model, optimizer and schedulers
+    but no random-number state, and a stateful biLM (ELMo carries its LSTM state from batch to
+    batch) restarts from zeros; a resumed run then drifts from the uninterrupted one.
+
+    This callback adds to every checkpoint the states of Python's, numpy's and torch's (and CUDA's)
+    global generators, the generator states at the start of the checkpoint's epoch, and the
+    carried state of every module with `carried_state()` and `restore_carried_state(state)` methods
+    (found through `model.named_modules()`). When resuming, the trainer replays the data of the
+    finished epochs and batches without training on them; the callback puts the epoch-start states
+    back when the checkpoint's epoch starts, so that the data loader draws that epoch's batches
+    again, and everything else right before the first batch that trains, so that dropout and the
+    biLMs continue where they were.
+
+    It assumes that, as with AllenNLP's data loaders and samplers, the data loader does not draw
+    from torch's generator and the model only draws from it; it is meant for one training process
+    (not distributed training) and a data loader without `batches_per_epoch`. It finds the data
+    position by wrapping the trainer's `data_loader` (attribute access passes through).
+
+    Registered as a `TrainerCallback` with name "exact_resume".
+    """
+
+    def __init__(self, serialization_dir: str) -> None:
+        super().__init__(serialization_dir)
+        self._trainer: Any = None
+        self._epoch_start_states: Optional[Dict[str, Any]] = None
+        self._resume: Optional[Dict[str, Any]] = None
+
+    def state_dict(self) -> Dict[str, Any]:
+        trainer = self._trainer
+        if trainer is None:
+            return {}
+        batches = trainer._batches_in_epoch_completed
+        return {
+            "epochs_completed": trainer._epochs_completed,
+            "batches_in_epoch_completed": batches,
+            "random_states": random_states(),
+            # At the end of an epoch the next one has not started yet.
+            "epoch_start_random_states": self._epoch_start_states if batches else None,
+            "carried_states": carried_states(trainer.model),
+        }
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        if not state_dict:
+            logger.warning(
+                "exact_resume: the checkpoint has no random-number or biLM states (written "
+                "without this callback); the resumed run will not repeat the interrupted one"
+            )
+        self._resume = state_dict or None
+
+    def on_start(self, trainer, is_primary: bool = True, **kwargs) -> None:
+        super().on_start(trainer, is_primary=is_primary, **kwargs)
+        self._trainer = trainer
+        if getattr(trainer.data_loader, "batches_per_epoch", None) is not None:
+            logger.warning(
+                "exact_resume: a data loader with batches_per_epoch carries its position from "
+                "epoch to epoch; resuming will not be exact"
+            )
+        if not isinstance(trainer.data_loader, _EpochStartHook):
+            trainer.data_loader = _EpochStartHook(trainer.data_loader, self)
+
+    def _batches(self, data_loader) -> Iterator[Any]:
+        """The batches of one epoch of `data_loader`, with the states put back where needed."""
+        trainer, resume = self._trainer, self._resume
+        if resume is not None and resume["epochs_completed"] != trainer._epochs_completed:
+            resume = None  # a finished epoch being replayed
+        resume_at = None
+        if resume is not None:
+            group_size = getattr(trainer, "_num_gradient_accumulation_steps", 1)
+            resume_at = resume["batches_in_epoch_completed"] * group_size
+            if resume_at:
+                set_random_states(resume["epoch_start_random_states"])
+            else:
+                self._put_back(resume)
+                resume_at = None
+        self._epoch_start_states = random_states()
+        iterator = iter(data_loader)
+        index = 0
+        while True:
+            if index == resume_at:
+                self._put_back(resume)  # type: ignore[arg-type]
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            yield batch
+            index += 1
+
+    def _put_back(self, resume: Dict[str, Any]) -> None:
+        set_random_states(resume["random_states"])
+        restore_carried_states(self._trainer.model, resume["carried_states"])
+        self._resume = None
+        logger.info(
+            "exact_resume: random-number states and %d carried biLM states restored at epoch %d, "
+            "batch %d",
+            len(resume["carried_states"]),
+            resume["epochs_completed"],
+            resume["batches_in_epoch_completed"],
+        )
+
+
+class _EpochStartHook:
+    """The trainer's data loader, iterated through `ExactResumeCallback._batches`."""
+
+    def __init__(self, data_loader, callback: ExactResumeCallback) -> None:
+        self._data_loader = data_loader
+        self._callback = callback
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._callback._batches(self._data_loader)
+
+    def __len__(self) -> int:
+        return len(self._data_loader)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._data_loader, name)
