@@ -1,0 +1,166 @@
+"""
+`allennlp train` killed mid-epoch by a signal and resumed with `--recover` ends exactly as the
+uninterrupted run: same metrics, same weights (the shipped demo config, smaller, with tiny models).
+"""
+
+import json
+import os
+import random
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any, Dict
+
+import numpy
+import pytest
+import torch
+
+from allennlp_multilang_elmo.testing import write_multilang_elmo
+from allennlp_multilang_elmo.testing.demo_config import (
+    ALLENNLP,
+    DEMO_LANGUAGES,
+    FIXTURES,
+    OFFLINE,
+    REPO_ROOT,
+    demo_config,
+)
+from allennlp_multilang_elmo.training.callbacks.exact_resume import (
+    carried_states,
+    random_states,
+    restore_carried_states,
+    set_random_states,
+)
+
+# 8 sentences of each of 3 languages in batches of 4: 6 batches an epoch, a checkpoint every 2.
+BATCHES_PER_EPOCH = 6
+# Killed after the 3rd batch of epoch 1; the newest checkpoint is after its 2nd.
+KILL_AFTER_OPTIMIZER_STEPS = BATCHES_PER_EPOCH + 3
+
+# Imported with `--include-package` by the run to kill: SIGKILL after the N-th optimizer step.
+KILLER = """
+import os
+import signal
+
+from torch.optim.optimizer import register_optimizer_step_post_hook
+
+_steps = 0
+
+
+def _kill(optimizer, args, kwargs):
+    global _steps
+    _steps += 1
+    if _steps == int(os.environ["KILL_AFTER_OPTIMIZER_STEPS"]):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+register_optimizer_step_post_hook(_kill)
+"""
+
+
+def test_random_states_survive_a_weights_only_round_trip(tmp_path):
+    random.seed(3)
+    numpy.random.seed(3)
+    torch.manual_seed(3)
+    numpy.random.standard_normal()  # leaves a cached Gaussian in numpy's state
+    torch.save(random_states(), tmp_path / "states.th")
+    expected = (random.random(), numpy.random.standard_normal(2).tolist(), torch.rand(2).tolist())
+    set_random_states(torch.load(tmp_path / "states.th"))
+    assert (random.random(), numpy.random.standard_normal(2).tolist(), torch.rand(2).tolist()) == (
+        expected
+    )
+
+
+class _StatefulModule(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = None
+
+    def carried_state(self):
+        return self.state
+
+    def restore_carried_state(self, state) -> None:
+        self.state = state
+
+
+def test_carried_states_by_module_name():
+    model = torch.nn.ModuleDict({"en": _StatefulModule(), "other": torch.nn.Linear(1, 1)})
+    model["en"].state = {"hidden": torch.ones(2)}
+    saved = carried_states(model)
+    assert list(saved) == ["en"]
+    model["en"].state = None
+    restore_carried_states(model, saved)
+    assert torch.equal(model["en"].state["hidden"], torch.ones(2))
+    with pytest.raises(Exception, match="module 'de'"):
+        restore_carried_states(model, {"de": None})
+
+
+def allennlp_train(config: Path, out: Path, *args: str) -> None:
+    result = subprocess.run(
+        [ALLENNLP, "train", str(config), "-s", str(out), *args],
+        cwd=REPO_ROOT,
+        env=OFFLINE,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+
+
+def final_results(out: Path) -> Dict[str, Any]:
+    metrics = json.loads((out / "metrics.json").read_text())
+    # Everything but times, memory and which epochs this process trained.
+    return {
+        key: value
+        for key, value in metrics.items()
+        if not key.endswith(("_duration", "_memory_MB"))
+        and key not in ("training_start_epoch", "training_epochs")
+    }
+
+
+def test_killed_and_resumed_training_ends_as_the_uninterrupted_one(tmp_path):
+    files = write_multilang_elmo(str(tmp_path / "elmo"), DEMO_LANGUAGES)
+    config = demo_config(
+        files,
+        os.path.join(FIXTURES, "*_pud-ud-train.conllu"),
+        os.path.join(FIXTURES, "*_pud-ud-dev.conllu"),
+        {
+            "dataset_reader": {"instances_per_language": 8},
+            "data_loader": {"batch_sampler": {"batch_size": 4}, "max_instances_in_memory": 24},
+            "trainer": {"num_epochs": 3, "checkpointer": {"save_every_num_batches": 2}},
+        },
+    )
+    # The shipped config saves what resuming needs.
+    assert config["trainer"]["checkpointer"]["type"] == "recoverable"
+    assert {"type": "exact_resume"} in config["trainer"]["callbacks"]
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+
+    uninterrupted = tmp_path / "uninterrupted"
+    allennlp_train(config_path, uninterrupted)
+
+    (tmp_path / "plugin").mkdir()
+    (tmp_path / "plugin" / "kill_after_steps.py").write_text(KILLER)
+    killed = subprocess.run(
+        [ALLENNLP, "train", str(config_path), "-s", str(tmp_path / "resumed")]
+        + ["--include-package", "kill_after_steps"],
+        cwd=REPO_ROOT,
+        env={
+            **OFFLINE,
+            "PYTHONPATH": str(tmp_path / "plugin"),
+            "KILL_AFTER_OPTIMIZER_STEPS": str(KILL_AFTER_OPTIMIZER_STEPS),
+        },
+        capture_output=True,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    resumed = tmp_path / "resumed"
+    assert (resumed / "model_state_e1_b2.th").is_file()
+    assert not (resumed / "metrics.json").exists()
+
+    allennlp_train(config_path, resumed, "--recover")
+    log = (resumed / "out.log").read_text()
+    assert "5 carried biLM states restored at epoch 1, batch 2" in log
+
+    assert final_results(resumed) == final_results(uninterrupted)
+    final_weights = [torch.load(out / "model_state_e3_b0.th") for out in (uninterrupted, resumed)]
+    assert final_weights[0].keys() == final_weights[1].keys()
+    for name, weight in final_weights[0].items():
+        assert torch.equal(weight, final_weights[1][name]), name
