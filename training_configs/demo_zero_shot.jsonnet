@@ -97,6 +97,8 @@ local reader(extra) = {
       { type: "console_logger", should_log_inputs: false },
       // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
       { type: "exact_resume" },
+      // The ELMo files go into the archive (once), so it loads anywhere: see include_in_archive.
+      { type: "elmo_files_in_archive" },
     ],
     // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
     checkpointer: { type: "recoverable" },
@@ -104,4 +106,6 @@ local reader(extra) = {
     optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
     cuda_device: -1,
   },
+  // Copied there by the elmo_files_in_archive callback; frozen biLM weights are in no state dict.
+  include_in_archive: ["elmo_files"],
 }

@@ -93,10 +93,17 @@ local reader(extra) = {
     validation_metric: "+LAS_AVG",
     // Epoch k trains on pass k of the balanced stream, with data loader workers too.
     // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
-    callbacks: [{ type: "reader_pass_per_epoch" }, { type: "exact_resume" }],
+    // The ELMo files go into the archive (once), so it loads anywhere: see include_in_archive.
+    callbacks: [
+      { type: "reader_pass_per_epoch" },
+      { type: "exact_resume" },
+      { type: "elmo_files_in_archive" },
+    ],
     // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
     checkpointer: { type: "recoverable" },
     optimizer: { type: "adam" },
     cuda_device: 0,
   },
+  // Copied there by the elmo_files_in_archive callback; frozen biLM weights are in no state dict.
+  include_in_archive: ["elmo_files"],
 }

@@ -1,7 +1,9 @@
 import inspect
-from typing import Any, Dict, List, Optional, Tuple
+from os import PathLike
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
+from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
@@ -14,6 +16,7 @@ from allennlp_models.structured_prediction.models.biaffine_dependency_parser imp
 )
 
 from allennlp_multilang_elmo.common.language_codes import encode_language
+from allennlp_multilang_elmo.modules.elmo_archive_files import localize_elmo_files
 from allennlp_multilang_elmo.training.metrics import PerLanguageAttachmentScores
 from allennlp_multilang_elmo.training.metrics.per_language_accuracy import PerLanguageAccuracy
 
@@ -307,6 +310,19 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
             key_codes = codes.to(token_mask.device).unsqueeze(1) * token_mask.unsqueeze(-1)
             with_codes[key] = {**words[key], "lang": key_codes.to(torch.uint8)}
         return with_codes
+
+    @classmethod
+    def _load(
+        cls,
+        config: Params,
+        serialization_dir: Union[str, PathLike],
+        weights_file: Optional[Union[str, PathLike]] = None,
+        cuda_device: int = -1,
+    ) -> Model:
+        # An archive carries its ELMo files (see `elmo_archive_files`): use them, not the paths
+        # the model was trained with, so that it loads from any folder and on any machine.
+        localize_elmo_files(config.get("model"), str(serialization_dir))
+        return super()._load(config, serialization_dir, weights_file, cuda_device)
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         """

@@ -85,6 +85,12 @@ class AlignedElmo(torch.nn.Module):
         cache_half_precision: bool = False,
     ) -> None:
         super().__init__()
+        # Where the files came from, for copying them into archives.
+        self.source_files = {
+            "options_files": options_file,
+            "weight_files": weight_file,
+            "aligning_files": aligning_file,
+        }
         self._bilm: torch.nn.Module
         if bilm_implementation() == "allennlp":
             self._bilm = _ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache)

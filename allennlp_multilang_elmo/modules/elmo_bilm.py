@@ -13,6 +13,26 @@ from allennlp_multilang_elmo.modules.elmo_weights import read_elmo_options, read
 WARM_UP_SENTENCES = [["."], ["."]]
 
 
+def _frozen_names(module: torch.nn.Module, prefix: str) -> List[str]:
+    return [prefix + name for name, p in module.named_parameters() if not p.requires_grad]
+
+
+def _drop_frozen_weights(module, state_dict, prefix, local_metadata) -> None:
+    for name in _frozen_names(module, prefix):
+        state_dict.pop(name, None)
+
+
+def _remember_prefix(module, state_dict, prefix, *args) -> None:
+    module._state_dict_prefix = prefix
+
+
+def _allow_missing_frozen_weights(module, incompatible_keys) -> None:
+    frozen = set(_frozen_names(module, module._state_dict_prefix))
+    incompatible_keys.missing_keys[:] = [
+        key for key in incompatible_keys.missing_keys if key not in frozen
+    ]
+
+
 class ElmoBiLm(torch.nn.Module):
     """
     A pre-trained bilm-tf ELMo biLM with the inputs and outputs of AllenNLP's `_ElmoBiLm`, and the
@@ -53,6 +73,13 @@ class ElmoBiLm(torch.nn.Module):
         self._word_embedding: Optional[torch.nn.Embedding] = None
         if vocab_to_cache:
             self._cache_words(vocab_to_cache, requires_grad)
+        if not requires_grad:
+            # Frozen weights come from the weight file at construction; state dicts (checkpoints,
+            # archives) need not repeat them, and loading one without them is complete.
+            self.register_state_dict_post_hook(_drop_frozen_weights)
+            self.register_load_state_dict_pre_hook(_remember_prefix)
+            self.register_load_state_dict_post_hook(_allow_missing_frozen_weights)
+            self._state_dict_prefix = ""
 
     def get_output_dim(self) -> int:
         return 2 * self._token_encoder.get_output_dim()

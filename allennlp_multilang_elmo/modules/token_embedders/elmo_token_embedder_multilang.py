@@ -128,6 +128,11 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             self.output_dim = elmo_dim
 
     @property
+    def source_files(self) -> Dict[str, Dict[str, Optional[str]]]:
+        """Per language, the options, weight and alignment files it was built from."""
+        return {lang: elmo.source_files for lang, elmo in self._elmos.items()}
+
+    @property
     def languages(self) -> List[str]:
         return list(self._languages)
 
