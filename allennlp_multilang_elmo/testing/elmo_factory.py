@@ -267,7 +267,6 @@ def write_multilang_elmo(
     }
     for index, lang in enumerate(languages):
         if layout == "folders":
-            lang_dir = os.path.join(directory, lang)
             names = (os.path.join(lang, "options.json"), os.path.join(lang, "weights.hdf5"))
             align_name = os.path.join(lang, "align.pth") if index > 0 else None
         else:
