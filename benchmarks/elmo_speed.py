@@ -228,7 +228,8 @@ def resident_per_weight_byte(files, languages: int) -> float:
         f"before = rss()\n"
         f"e = ElmoTokenEmbedderMultiLang({{l: {files[0]!r} for l in langs}}, "
         f"{{l: {files[1]!r} for l in langs}}, scalar_mix_parameters={PAPER_MIX})\n"
-        "weights = sum(t.numel() * t.element_size() for t in e.state_dict().values())\n"
+        "tensors = list(e.parameters()) + list(e.buffers())\n"
+        "weights = sum(t.numel() * t.element_size() for t in tensors)\n"
         "print((rss() - before) / weights)\n"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

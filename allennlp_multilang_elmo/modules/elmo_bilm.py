@@ -1,3 +1,4 @@
+import ctypes
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -11,6 +12,15 @@ from allennlp_multilang_elmo.modules.elmo_weights import read_elmo_options, read
 # What the biLM reads before every sentence in deterministic mode: a sentence end, as between
 # sentences of the token stream bilm-tf was trained on, instead of the zero state it never saw.
 WARM_UP_SENTENCES = [["."], ["."]]
+
+
+def _release_freed_memory() -> None:
+    # The file's arrays were copied into parameters and freed, but glibc keeps large freed blocks
+    # for reuse; hand them back so that a biLM costs about its weight bytes of resident memory.
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _frozen_names(module: torch.nn.Module, prefix: str) -> List[str]:
@@ -69,6 +79,7 @@ class ElmoBiLm(torch.nn.Module):
         self._token_encoder = ElmoCharacterEncoder(options, weights, requires_grad)
         self._lstm = ElmoBiLstm(options, weights, requires_grad)
         del weights
+        _release_freed_memory()
         self.num_layers = self._lstm.num_layers + 1
         self._word_embedding: Optional[torch.nn.Embedding] = None
         if vocab_to_cache:
