@@ -236,13 +236,11 @@ def compute_anchors(
                 output = bilm(characters, num_layers=max(layers) + 1)
             else:
                 output = bilm(characters)
-            vectors = []
-            for layer in layers:
-                activations, mask = remove_sentence_boundaries(
-                    output["activations"][layer], output["mask"]
-                )
-                vectors.append(activations[mask])
-            accumulator.add(batch, torch.stack(vectors))
+            # All layers side by side: one boundary removal, one gather of the real tokens.
+            side_by_side = torch.cat([output["activations"][layer] for layer in layers], dim=-1)
+            activations, mask = remove_sentence_boundaries(side_by_side, output["mask"])
+            tokens = activations[mask].view(-1, len(layers), bilm.get_output_dim())
+            accumulator.add(batch, tokens.transpose(0, 1))
     return accumulator
 
 

@@ -7,7 +7,6 @@ ELMo, parses the English test split through that ELMo's rotated twin. With the a
 import copy
 import os
 
-import pytest
 import torch
 from allennlp.common import Params
 from allennlp.commands.train import train_model
