@@ -4,3 +4,4 @@ from allennlp_multilang_elmo.commands.elmo_anchors import ElmoAnchors
 from allennlp_multilang_elmo.commands.write_tiny_elmo import WriteTinyElmo
 from allennlp_multilang_elmo.commands.elmo_embed import ElmoEmbed
 from allennlp_multilang_elmo.commands.parse import Parse
+from allennlp_multilang_elmo.commands.elmo_export import ElmoExport

@@ -42,14 +42,21 @@ def read_elmo_options(options_file: str, language: Optional[str] = None) -> Dict
             options = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ConfigurationError(f"Could not read the {where}: {e}") from e
+    return check_elmo_options(options, f"The {where}")
+
+
+def check_elmo_options(options: Any, where: str = "The ELMo options") -> Dict[str, Any]:
+    """
+    Checks bilm-tf options given as a dict (see `read_elmo_options`); errors begin with `where`.
+    """
     if not isinstance(options, dict):
-        raise ConfigurationError(f"The {where} must hold a JSON object")
+        raise ConfigurationError(f"{where} must hold a JSON object")
     for section, keys in _REQUIRED_OPTIONS.items():
         if not isinstance(options.get(section), dict):
-            raise ConfigurationError(f"The {where} has no {section!r} section")
+            raise ConfigurationError(f"{where} has no {section!r} section")
         missing = [key for key in keys if key not in options[section]]
         if missing:
-            raise ConfigurationError(f"The {where} lacks {section}.{', '.join(missing)}")
+            raise ConfigurationError(f"{where} lacks {section}.{', '.join(missing)}")
     lstm, cnn = options["lstm"], options["char_cnn"]
     problems: List[str] = []
     for name in ("projection_dim", "dim", "n_layers"):
@@ -86,7 +93,7 @@ def read_elmo_options(options_file: str, language: Optional[str] = None) -> Dict
             f"ids have {MAX_CHARACTERS_PER_TOKEN}"
         )
     if problems:
-        raise ConfigurationError(f"The {where} is invalid: " + "; ".join(problems))
+        raise ConfigurationError(f"{where} is invalid: " + "; ".join(problems))
     return options
 
 

@@ -1,0 +1,234 @@
+import math
+from typing import Any, Dict, List, Optional
+
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.data import TextFieldTensors, Vocabulary
+from allennlp.data.vocabulary import DEFAULT_OOV_TOKEN, DEFAULT_PADDING_TOKEN
+from allennlp.models.model import Model
+from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
+
+from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BOS, EOS
+from allennlp_multilang_elmo.modules.elmo_bilstm import ElmoBiLstm
+from allennlp_multilang_elmo.modules.elmo_character_encoder import ElmoCharacterEncoder
+from allennlp_multilang_elmo.modules.elmo_weight_layout import (
+    complete_elmo_options,
+    elmo_weights_of,
+    initial_elmo_weights,
+)
+from allennlp_multilang_elmo.modules.elmo_weights import (
+    check_elmo_options,
+    read_elmo_options,
+    read_elmo_weights,
+)
+
+
+@Model.register("elmo_bilm_language_model")
+class ElmoLanguageModel(Model):
+    """
+    An ELMo biLM to train with `allennlp train` and export to bilm-tf files (`elmo-export`):
+    exactly ELMo's architecture from bilm-tf options (character CNN, highway layers, projection; per
+    direction a stack of LSTM cells with a projection, cell clip and projection clip and residual
+    connections from the second layer on), computed by this package's engine
+    (`ElmoCharacterEncoder`, `ElmoBiLstm`) with its parameters in bilm-tf's layout. The top layer's
+    forward half predicts the next word and its backward half the previous one, through one softmax
+    shared by both directions (as in bilm-tf): sampled (TensorFlow's log-uniform sampler) in
+    training, full in evaluation, so validation perplexity is exact. The loss is the mean of the
+    two directions' mean negative log-likelihoods. The LSTM carries each batch row's state to the
+    same row of the next batch (read the corpus with `bilm_text`).
+
+    Dropout is applied to the LSTM's input (the token encodings) and to its top layer's output
+    before the softmax; bilm-tf also applied it between LSTM layers, which the engine runs as one
+    unit.
+
+    Registered as a `Model` with name "elmo_bilm_language_model".
+
+    # Parameters
+
+    vocab : `Vocabulary`
+        Its `namespace` lists the words the softmax predicts, most frequent first (the sampler
+        assumes that order, as AllenNLP's vocabulary sorts by count); other words are predicted
+        as the unknown-word id.
+    options : `Dict[str, Any]`, optional (default = `None`)
+        bilm-tf options (`lstm` and `char_cnn` sections, as in `options.json`).
+    options_file : `str`, optional (default = `None`)
+        Or the `options.json` to read them from; give exactly one of the two.
+    weight_file : `str`, optional (default = `None`)
+        Start from these bilm-tf weights instead of fresh ones.
+    num_samples : `int`, optional (default = `8192`)
+        Negative samples of the sampled softmax in training (fewer than the vocabulary's words);
+        `None` or 0: the full softmax in training too.
+    dropout : `float`, optional (default = `0.1`)
+        See above.
+    seed : `int`, optional (default = `0`)
+        Seed of the fresh biLM weights (`initial_elmo_weights`); the softmax is drawn from torch's
+        generator, which `allennlp train` seeds.
+    namespace : `str`, optional (default = `"tokens"`)
+        The vocabulary namespace of the target words (the `single_id` indexer's).
+    """
+
+    def __init__(
+        self,
+        vocab: Vocabulary,
+        options: Optional[Dict[str, Any]] = None,
+        options_file: Optional[str] = None,
+        weight_file: Optional[str] = None,
+        num_samples: Optional[int] = 8192,
+        dropout: float = 0.1,
+        seed: int = 0,
+        namespace: str = "tokens",
+        **kwargs,
+    ) -> None:
+        super().__init__(vocab, **kwargs)
+        if (options is None) == (options_file is None):
+            raise ConfigurationError("Give the biLM's options or options_file (exactly one)")
+        if options_file is not None:
+            options = read_elmo_options(options_file)
+        else:
+            options = check_elmo_options(options, "The model's ELMo options")
+        self.options = complete_elmo_options(options)
+        if weight_file is not None:
+            weights = read_elmo_weights(weight_file, self.options)
+        else:
+            weights = initial_elmo_weights(self.options, seed)
+        self._token_encoder = ElmoCharacterEncoder(self.options, weights, requires_grad=True)
+        self._lstm = ElmoBiLstm(self.options, weights, requires_grad=True)
+        del weights
+        self._namespace = namespace
+        words = [
+            word
+            for word in vocab.get_token_to_index_vocabulary(namespace)
+            if word not in (DEFAULT_PADDING_TOKEN, DEFAULT_OOV_TOKEN, BOS, EOS)
+        ]
+        if not vocab.is_padded(namespace):
+            raise ConfigurationError(
+                f"The vocabulary namespace {namespace!r} must be padded (id 0 pads, never a target)"
+            )
+        if not words:
+            raise ConfigurationError(
+                f"The vocabulary's namespace {namespace!r} holds no word of the corpus (only "
+                "sentence boundaries and the unknown word): is the corpus empty of words, the "
+                "min_count too high, or the vocabulary from another corpus?"
+            )
+        # Targets skip the padding id 0: the softmax's rows are ids 1..V-1.
+        num_words = vocab.get_vocab_size(namespace) - 1
+        dim = self.options["lstm"]["projection_dim"]
+        if num_samples:
+            if num_samples >= num_words:
+                raise ConfigurationError(
+                    f"num_samples ({num_samples}) must be smaller than the vocabulary's "
+                    f"{num_words} words; lower it, or use the full softmax (num_samples: null)"
+                )
+            self._softmax = SampledSoftmaxLoss(num_words, dim, num_samples)
+        else:
+            self._softmax = _FullSoftmaxLoss(num_words, dim)
+        self._dropout = torch.nn.Dropout(dropout)
+        self._sums = {"forward": 0.0, "backward": 0.0}
+        self._counts = {"forward": 0, "backward": 0}
+
+    def forward(self, tokens: TextFieldTensors) -> Dict[str, torch.Tensor]:  # type: ignore
+        """
+        # Parameters
+
+        tokens : `TextFieldTensors`
+            `tokens["elmo"]["elmo_tokens"]`, `(batch_size, timesteps, 50)` character ids, and
+            `tokens["tokens"]["tokens"]`, `(batch_size, timesteps)` word ids, of sentences with
+            their boundaries (`<S>` ... `</S>`, from `bilm_text`).
+
+        # Returns
+
+        `Dict[str, torch.Tensor]`: `loss` (scalar), `forward_loss` and `backward_loss` (each
+        direction's mean negative log-likelihood per predicted word), `lm_embeddings`, the top
+        layer `(batch_size, timesteps, 2 * projection_dim)`, and `mask`, `(batch_size, timesteps)`.
+        """
+        characters = tokens["elmo"]["elmo_tokens"]
+        targets = tokens[self._namespace][self._namespace]
+        mask = (characters > 0).any(dim=-1)
+        layers = self.representations(characters, mask, self._dropout)
+        top = self._dropout(layers[-1])
+        forward_output, backward_output = top.chunk(2, dim=-1)
+        # Sentences are left-aligned: position t + 1 is real only if t is. Forward: t predicts
+        # t + 1; backward: t + 1 predicts t.
+        predicted = mask[:, 1:]
+        losses = {
+            "forward": self._loss(
+                "forward", forward_output[:, :-1][predicted], targets[:, 1:][predicted]
+            ),
+            "backward": self._loss(
+                "backward", backward_output[:, 1:][predicted], targets[:, :-1][predicted]
+            ),
+        }
+        return {
+            "loss": 0.5 * (losses["forward"] + losses["backward"]),
+            "forward_loss": losses["forward"],
+            "backward_loss": losses["backward"],
+            "lm_embeddings": layers[-1],
+            "mask": mask,
+        }
+
+    def representations(
+        self,
+        characters: torch.Tensor,
+        mask: torch.BoolTensor,
+        dropout: Optional[torch.nn.Module] = None,
+    ) -> List[torch.Tensor]:
+        """
+        ELMo's layers for `characters` `(batch_size, timesteps, 50)` whose sentence boundaries are
+        included: the token layer `(batch_size, timesteps, 2 * projection_dim)` (the encoding
+        repeated for both directions, as AllenNLP's `_ElmoBiLm` gives it) and each LSTM layer's
+        output, zero at padding. The LSTM state carries over from the previous call.
+        """
+        encoded = self._token_encoder(characters)
+        if dropout is not None:
+            encoded = dropout(encoded)
+        token_layer = torch.cat([encoded, encoded], dim=-1) * mask.unsqueeze(-1)
+        return [token_layer] + self._lstm(encoded, mask)
+
+    def _loss(self, direction: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if targets.numel() == 0:
+            return outputs.new_zeros(())
+        total = self._softmax(outputs, targets - 1)
+        self._sums[direction] += float(total.detach())
+        self._counts[direction] += targets.numel()
+        return total / targets.numel()
+
+    def reset_states(self) -> None:
+        """Forgets the LSTM state carried between batches: the next batch starts from zeros."""
+        self._lstm.reset_states()
+
+    def elmo_weights(self):
+        """The biLM's weights as bilm-tf arrays (`elmo_weights_of`), for `write_elmo_files`."""
+        return elmo_weights_of(self._token_encoder, self._lstm)
+
+    def get_metrics(self, reset: bool = False) -> Dict[str, float]:
+        """
+        Perplexities over the words predicted since the last reset, per direction and of both
+        (the exponential of the mean negative log-likelihood; exact in evaluation, the sampled
+        softmax's estimate in training).
+        """
+        metrics = {}
+        for direction in ("forward", "backward"):
+            if self._counts[direction]:
+                mean = self._sums[direction] / self._counts[direction]
+                metrics[f"{direction}_perplexity"] = math.exp(mean)
+        if len(metrics) == 2:
+            metrics["perplexity"] = math.sqrt(
+                metrics["forward_perplexity"] * metrics["backward_perplexity"]
+            )
+        if reset:
+            self._sums = {"forward": 0.0, "backward": 0.0}
+            self._counts = {"forward": 0, "backward": 0}
+        return metrics
+
+
+class _FullSoftmaxLoss(torch.nn.Module):
+    """The summed negative log-likelihood of a full softmax over `num_words` words."""
+
+    def __init__(self, num_words: int, dim: int) -> None:
+        super().__init__()
+        self.softmax_w = torch.nn.Parameter(torch.randn(num_words, dim) / math.sqrt(dim))
+        self.softmax_b = torch.nn.Parameter(torch.zeros(num_words))
+
+    def forward(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        logits = torch.nn.functional.linear(embeddings, self.softmax_w, self.softmax_b)
+        return torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
