@@ -244,15 +244,13 @@ def demo_training(variant: str, root: str, epochs: int) -> Dict:
     """
     from allennlp_multilang_elmo.testing.demo_config import ALLENNLP, DEMO_CONFIG, OFFLINE
 
-    embedder: Dict = {}
+    # Dotted keys: AllenNLP's overrides replace whole nested objects.
+    elmo = "model.text_field_embedder.token_embedders.elmo"
+    overrides: Dict = {"trainer.num_epochs": epochs, "trainer.patience": None}
     if variant != "stateful":
-        embedder["type"] = "elmo_token_embedder_multilang_deterministic"
+        overrides[f"{elmo}.type"] = "elmo_token_embedder_multilang_deterministic"
     if variant == "cached":
-        embedder["activation_cache"] = os.path.join(root, "activation-cache")
-    overrides = {
-        "model": {"text_field_embedder": {"token_embedders": {"elmo": embedder}}},
-        "trainer": {"num_epochs": epochs, "patience": None},
-    }
+        overrides[f"{elmo}.activation_cache"] = os.path.join(root, "activation-cache")
     serialization_dir = os.path.join(root, variant)
     subprocess.run(
         [ALLENNLP, "train", DEMO_CONFIG, "-s", serialization_dir, "-o", json.dumps(overrides)],
