@@ -214,15 +214,15 @@ class ElmoBiLstm(_EncoderBase):
         outputs: List[torch.Tensor] = []
         finished_hidden: List[torch.Tensor] = []
         finished_memory: List[torch.Tensor] = []
-        offset = 0
+        # One split, not a slice per step: a slice's gradient is a zero tensor of the whole input.
+        step_inputs = gates_from_input.split(batch_sizes, dim=1)
         for step, active in enumerate(batch_sizes):
             if active < hidden.size(1):
                 # Sequences `active..` ended at the previous step: keep their final states.
                 finished_hidden.append(hidden[:, active:])
                 finished_memory.append(memory[:, active:])
                 hidden, memory = hidden[:, :active], memory[:, :active]
-            gates = torch.baddbmm(gates_from_input[:, offset : offset + active], hidden, recurrent)
-            offset += active
+            gates = torch.baddbmm(step_inputs[step], hidden, recurrent)
             input_gate, new_memory, forget_gate, output_gate = gates.chunk(4, dim=-1)
             memory = torch.sigmoid(input_gate) * torch.tanh(new_memory) + torch.sigmoid(
                 forget_gate
