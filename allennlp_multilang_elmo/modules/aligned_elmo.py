@@ -1,6 +1,6 @@
 import logging
 import os
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -93,15 +93,18 @@ class AlignedElmo(torch.nn.Module):
         }
         self._bilm: torch.nn.Module
         if bilm_implementation() == "allennlp":
-            self._bilm = _ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache)
+            self._bilm = _ElmoBiLm(
+                options_file, weight_file, requires_grad, vocab_to_cache  # type: ignore[arg-type]
+            )
         else:
             self._bilm = ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache, language)
         self._has_cached_vocab = bool(vocab_to_cache)
-        num_layers = self._bilm.num_layers
+        num_layers: int = self._bilm.num_layers  # type: ignore[assignment]
+        self.num_layers = num_layers
         self.scalar_mix = ScalarMix(
             num_layers,
             do_layer_norm=do_layer_norm,
-            initial_scalar_parameters=scalar_mix_parameters,
+            initial_scalar_parameters=scalar_mix_parameters,  # type: ignore[arg-type]
             trainable=scalar_mix_parameters is None,
         )
         self._layers_to_run = max(self._read_layers()) + 1
@@ -127,8 +130,9 @@ class AlignedElmo(torch.nn.Module):
                 self._read_layers(),
                 cache_half_precision,
             )
-        self.output_dim = self._bilm.get_output_dim()
+        self.output_dim: int = self._bilm.get_output_dim()  # type: ignore[operator]
         self.per_layer_alignment = False
+        self.alignment: Optional[torch.Tensor]
         if aligning_file:
             matrix = load_alignment_matrix(aligning_file, self.output_dim, language, num_layers)
             self.per_layer_alignment = matrix.dim() == 3
@@ -139,7 +143,7 @@ class AlignedElmo(torch.nn.Module):
     def _read_layers(self) -> List[int]:
         """The layers the scalar mix reads: all if it is learned, else those of non-zero weight."""
         if self.scalar_mix.scalar_parameters[0].requires_grad:
-            return list(range(self._bilm.num_layers))
+            return list(range(self.num_layers))
         with torch.no_grad():
             weights = torch.softmax(torch.cat(list(self.scalar_mix.scalar_parameters)), dim=0)
         return torch.nonzero(weights).flatten().tolist()
@@ -175,13 +179,15 @@ class AlignedElmo(torch.nn.Module):
         else:
             output = self._bilm(elmo_tokens, word_inputs)
             layers, mask = output["activations"], output["mask"]
-        if self.per_layer_alignment:
+        if self.alignment is not None and self.per_layer_alignment:
+            alignment = self.alignment
             layers = [
-                torch.nn.functional.linear(layer, self.alignment[index])
+                torch.nn.functional.linear(layer, alignment[index])
                 if index < self._layers_to_run
                 else layer
                 for index, layer in enumerate(layers)
             ]
+        mask = cast(torch.BoolTensor, mask)
         mixed, _ = remove_sentence_boundaries(self.scalar_mix(layers, mask), mask)
         representations = self._dropout(mixed)
         if self.alignment is not None and not self.per_layer_alignment:
@@ -209,7 +215,7 @@ class AlignedElmo(torch.nn.Module):
         )
         for row, value in found.items():
             stored[:, row, : positions[row]] = value.to(stored.device)
-        layers = [stored[0].new_zeros(()).expand_as(stored[0])] * self._bilm.num_layers
+        layers = [stored[0].new_zeros(()).expand_as(stored[0])] * self.num_layers
         for index, layer in enumerate(self._cache.layers):
             layers[layer] = stored[index]
         steps = torch.arange(timesteps + 2, device=elmo_tokens.device)

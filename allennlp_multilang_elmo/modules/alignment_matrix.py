@@ -17,7 +17,7 @@ def _numpy_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     # MUSE and the authors' `*_best_mapping.pth` are `torch.save(numpy_array)` pickles. torch's
     # weights-only unpickler refuses every global it does not know; these are the few that a plain
     # numpy array needs, under their numpy 1.x names (the released files) and numpy 2.x names.
-    reconstruct = numpy._core.multiarray._reconstruct
+    reconstruct = numpy._core.multiarray._reconstruct  # type: ignore[attr-defined]
     return [
         (reconstruct, "numpy.core.multiarray._reconstruct"),
         (reconstruct, "numpy._core.multiarray._reconstruct"),

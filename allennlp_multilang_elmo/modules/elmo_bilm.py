@@ -1,5 +1,5 @@
 import ctypes
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Union, cast
 
 import torch
 from allennlp.modules.elmo import batch_to_ids
@@ -44,6 +44,9 @@ def _allow_missing_frozen_weights(module, incompatible_keys) -> None:
 
 
 class ElmoBiLm(torch.nn.Module):
+    _bos_embedding: torch.Tensor
+    _eos_embedding: torch.Tensor
+
     """
     A pre-trained bilm-tf ELMo biLM with the inputs and outputs of AllenNLP's `_ElmoBiLm`, and the
     same numbers (AllenNLP's math, statefulness included), computed faster: see
@@ -123,8 +126,8 @@ class ElmoBiLm(torch.nn.Module):
             with torch.no_grad():
                 for sentence in WARM_UP_SENTENCES:
                     self(batch_to_ids([sentence]).to(self._token_encoder.char_embedding.device))
-            warm = self._lstm._states
-            self._lstm.use_fixed_initial_state(tuple(s.detach().clone() for s in warm))
+            hidden, memory = self._lstm._states  # type: ignore[misc]
+            self._lstm.use_fixed_initial_state((hidden.detach().clone(), memory.detach().clone()))
 
     def reset_states(self) -> None:
         """Forgets the carried state: the next batch starts from zeros (or the warm state)."""
@@ -169,13 +172,16 @@ class ElmoBiLm(torch.nn.Module):
         `"mask"`, `(batch_size, timesteps + 2)`; both include sentence boundaries.
         """
         num_layers = self.num_layers if num_layers is None else num_layers
-        type_representation, mask = None, None
+        type_representation: Optional[torch.Tensor] = None
         if self._word_embedding is not None and word_inputs is not None:
             vocab_size = self._word_embedding.num_embeddings
-            if word_inputs.numel() == 0 or (0 <= int(word_inputs.min()) and int(word_inputs.max()) < vocab_size):
+            in_vocabulary = word_inputs.numel() == 0 or (
+                0 <= int(word_inputs.min()) and int(word_inputs.max()) < vocab_size
+            )
+            if in_vocabulary:
                 type_representation, mask = add_sentence_boundary_token_ids(
                     self._word_embedding(word_inputs),
-                    word_inputs > 0,
+                    cast(torch.BoolTensor, word_inputs > 0),
                     self._bos_embedding,
                     self._eos_embedding,
                 )
@@ -183,7 +189,7 @@ class ElmoBiLm(torch.nn.Module):
             # Ids outside the cached vocabulary fall back to the characters, as in AllenNLP.
             characters, mask = add_sentence_boundary_token_ids(
                 inputs,
-                (inputs > 0).any(dim=-1),
+                cast(torch.BoolTensor, (inputs > 0).any(dim=-1)),
                 self._token_encoder.bos_characters,
                 self._token_encoder.eos_characters,
             )

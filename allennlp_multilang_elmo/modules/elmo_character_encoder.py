@@ -11,6 +11,9 @@ def _boundary_ids(characters: List[int]) -> torch.Tensor:
 
 
 class ElmoCharacterEncoder(torch.nn.Module):
+    bos_characters: torch.Tensor
+    eos_characters: torch.Tensor
+
     """
     ELMo's context-independent token encoder, with AllenNLP's `_ElmoCharacterEncoder` math: character
     embedding, one convolution per filter width (max over positions, then the activation), highway

@@ -1,4 +1,4 @@
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -72,10 +72,10 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
         do_layer_norm: bool = False,
         dropout: float = 0.5,
         requires_grad: bool = False,
-        projection_dim: int = None,
-        vocab_to_cache: List[str] = None,
-        scalar_mix_parameters: List[float] = None,
-        aligning_files: Dict[str, str] = None,
+        projection_dim: Optional[int] = None,
+        vocab_to_cache: Optional[List[str]] = None,
+        scalar_mix_parameters: Optional[List[float]] = None,
+        aligning_files: Optional[Dict[str, str]] = None,
     ) -> None:
         super().__init__()
         aligning_files = aligning_files or {}
@@ -95,24 +95,23 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             )
         self._languages = sorted(check_language(lang) for lang in options_files)
 
-        self._elmos = torch.nn.ModuleDict(
-            {
-                lang: AlignedElmo(
-                    options_files[lang],
-                    weight_files[lang],
-                    do_layer_norm=do_layer_norm,
-                    dropout=dropout,
-                    requires_grad=requires_grad,
-                    vocab_to_cache=vocab_to_cache,
-                    scalar_mix_parameters=scalar_mix_parameters,
-                    aligning_file=aligning_files.get(lang) or None,
-                    language=lang,
-                    **self._engine_options,
-                )
-                for lang in self._languages
-            }
-        )
-        dims = {lang: elmo.output_dim for lang, elmo in self._elmos.items()}
+        elmos = {
+            lang: AlignedElmo(
+                options_files[lang],
+                weight_files[lang],
+                do_layer_norm=do_layer_norm,
+                dropout=dropout,
+                requires_grad=requires_grad,
+                vocab_to_cache=vocab_to_cache,
+                scalar_mix_parameters=scalar_mix_parameters,
+                aligning_file=aligning_files.get(lang) or None,
+                language=lang,
+                **self._engine_options,
+            )
+            for lang in self._languages
+        }
+        self._elmos = torch.nn.ModuleDict(elmos)
+        dims = {lang: elmo.output_dim for lang, elmo in elmos.items()}
         if len(set(dims.values())) > 1:
             raise ConfigurationError(
                 "All languages' ELMo models must have the same output dimension to share a space, "
@@ -120,17 +119,17 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             )
         elmo_dim = self._elmo_dim = dims[self._languages[0]]
 
+        self._projection: Optional[torch.nn.Linear] = None
         if projection_dim:
             self._projection = torch.nn.Linear(elmo_dim, projection_dim)
             self.output_dim = projection_dim
         else:
-            self._projection = None
             self.output_dim = elmo_dim
 
     @property
     def source_files(self) -> Dict[str, Dict[str, Optional[str]]]:
         """Per language, the options, weight and alignment files it was built from."""
-        return {lang: elmo.source_files for lang, elmo in self._elmos.items()}
+        return {lang: cast(AlignedElmo, elmo).source_files for lang, elmo in self._elmos.items()}
 
     @property
     def languages(self) -> List[str]:
@@ -140,7 +139,7 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
         return self.output_dim
 
     def forward(
-        self, elmo_tokens: torch.Tensor, lang: Languages, word_inputs: torch.Tensor = None
+        self, elmo_tokens: torch.Tensor, lang: Languages, word_inputs: Optional[torch.Tensor] = None
     ) -> torch.Tensor:
         """
         # Parameters
