@@ -130,15 +130,15 @@ class ElmoBiLstm(_EncoderBase):
         num_layers = self.num_layers if num_layers is None else num_layers
         batch_size, total_timesteps = mask.size()
         fixed = self._fixed_initial_state
-        hidden_state = None
+        hidden_state: Optional[LstmState] = None
         if fixed is not None:
-            hidden_state = tuple(s.expand(-1, batch_size, -1) for s in fixed)
+            hidden_state = (fixed[0].expand(-1, batch_size, -1), fixed[1].expand(-1, batch_size, -1))
 
         def run(packed: PackedSequence, initial: Optional[LstmState]):
             return self._run_layers(packed, initial, num_layers)
 
         stacked, final_states, restoration = self.sort_and_run_forward(
-            run, inputs, mask, hidden_state
+            run, inputs, mask, hidden_state  # type: ignore[arg-type]
         )
         num_valid, timesteps = stacked.size(1), stacked.size(2)
         stacked = torch.nn.functional.pad(
@@ -162,11 +162,12 @@ class ElmoBiLstm(_EncoderBase):
         outputs, final_hidden, final_memory = [], [], []
         for layer in range(self.num_layers):
             if layer < num_layers:
-                start = None
+                start: Optional[LstmState] = None
                 if initial is not None:
-                    start = tuple(
-                        torch.stack(s[layer].split(size, -1))
-                        for s, size in zip(initial, (self.hidden_size, self.cell_size))
+                    # (num_sequences, 2 * size) -> (2 directions, num_sequences, size)
+                    start = (
+                        torch.stack(initial[0][layer].split(self.hidden_size, -1)),
+                        torch.stack(initial[1][layer].split(self.cell_size, -1)),
                     )
                 output, (hidden, memory) = self._run_layer(layer, layer_input, batch_sizes, start)
                 if layer > 0:
