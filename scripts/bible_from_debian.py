@@ -40,7 +40,10 @@ def parse_export(lines: Iterable[str]) -> Dict[str, str]:
             verses[current] = [match.group("text").strip()]
         elif current is not None:
             verses[current].append(line)
-    return {reference: " ".join(part for part in parts if part) for reference, parts in verses.items()}
+    return {
+        reference: " ".join(part for part in parts if part)
+        for reference, parts in verses.items()
+    }
 
 
 def export_module(module: str) -> Dict[str, str]:

@@ -1,0 +1,53 @@
+"""
+A bilingual dictionary from a sentence-aligned corpus: word pairs that occur in the same aligned
+sentences far more often than chance, kept only where each word is the other's best match.
+"""
+
+import collections
+from typing import Iterable, List, Sequence, Tuple
+
+ScoredPairs = List[Tuple[str, str, float]]
+
+
+def cooccurrence_dictionary(
+    sentence_pairs: Iterable[Tuple[Sequence[str], Sequence[str]]],
+    min_count: int = 5,
+    min_dice: float = 0.3,
+) -> ScoredPairs:
+    """
+    `(source, target, dice)` for word pairs of aligned sentences, most confident first. A word's
+    count is the number of sentences it occurs in (on its side) and a pair's count the number of
+    aligned sentence pairs holding both; the Dice coefficient `2 * count(s, t) / (count(s) +
+    count(t))` scores a pair. A pair is kept when both words occur in at least `min_count`
+    sentences, together in at least `min_count` sentence pairs, its Dice is at least `min_dice`,
+    and each word is the other's highest-scoring partner (ties broken by the word itself, so the
+    result does not depend on the corpus order).
+    """
+    if min_count < 1 or not 0.0 < min_dice <= 1.0:
+        raise ValueError("min_count must be positive and min_dice in (0, 1]")
+    pairs = [(set(source), set(target)) for source, target in sentence_pairs]
+    source_counts = collections.Counter(word for source, _ in pairs for word in source)
+    target_counts = collections.Counter(word for _, target in pairs for word in target)
+    together: collections.Counter = collections.Counter()
+    for source, target in pairs:
+        frequent_target = [word for word in target if target_counts[word] >= min_count]
+        for word in source:
+            if source_counts[word] >= min_count:
+                together.update((word, other) for other in frequent_target)
+    scored = [
+        (s, t, 2.0 * count / (source_counts[s] + target_counts[t]))
+        for (s, t), count in together.items()
+        if count >= min_count
+    ]
+    best_target, best_source = {}, {}
+    for s, t, dice in scored:
+        if (dice, t) > best_target.get(s, (0.0, "")):
+            best_target[s] = (dice, t)
+        if (dice, s) > best_source.get(t, (0.0, "")):
+            best_source[t] = (dice, s)
+    kept = [
+        (s, t, dice)
+        for s, t, dice in scored
+        if dice >= min_dice and best_target[s][1] == t and best_source[t][1] == s
+    ]
+    return sorted(kept, key=lambda pair: (-pair[2], pair[0], pair[1]))

@@ -1,0 +1,69 @@
+#!/usr/bin/env python
+"""
+Inputs for aligning the Spanish Bible biLM onto the English one (scripts/align_elmo_bible.sh):
+
+- OUTPUT_DIR/heldout.en.txt and heldout.es.txt: the held-out verses, tokenised as the biLMs were
+  trained (`bilm_text`, spaCy's rules), one verse per line, for `allennlp elmo-anchors`;
+- DICTIONARY (`es en` per line, MUSE format): the confident word pairs of the aligned verses (all
+  31,082; `cooccurrence_dictionary`, Dice >= 0.3, mutual best, at least 5 verses), then every
+  other string that occurs at least MIN_COUNT times in both languages' held-out verses, paired
+  with itself.
+
+    python scripts/bible_alignment_inputs.py --output-dir DIR --dictionary FILE [--min-count 3]
+"""
+
+import argparse
+import collections
+import os
+from typing import List
+
+from allennlp_multilang_elmo.alignment.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.alignment.parallel_dictionary import cooccurrence_dictionary
+from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BilmTextDatasetReader
+
+BIBLE = "data/bible-en-es/parallel_en_es-{}.tsv"
+COLUMNS = {"en": 1, "es": 2}
+
+
+def sentences(language: str, split: str) -> List[List[str]]:
+    reader = BilmTextDatasetReader(column=COLUMNS[language], language=language)
+    return reader.read_sentences(BIBLE.format(split))
+
+
+def main(argv: List[str] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--dictionary", required=True)
+    parser.add_argument("--min-count", type=int, default=3)
+    args = parser.parse_args(argv)
+    heldout = {language: sentences(language, "heldout") for language in COLUMNS}
+    everything = {
+        language: sentences(language, "train") + heldout[language] for language in COLUMNS
+    }
+    pairs = cooccurrence_dictionary(zip(everything["es"], everything["en"]))
+    counts = {
+        language: collections.Counter(word for verse in verses for word in verse)
+        for language, verses in heldout.items()
+    }
+    paired = {source for source, _, _ in pairs}
+    identical = [
+        word
+        for word, count in counts["es"].most_common()
+        if count >= args.min_count and counts["en"][word] >= args.min_count and word not in paired
+    ]
+    with atomic_outputs() as outputs:
+        for language, verses in heldout.items():
+            path = os.path.join(args.output_dir, f"heldout.{language}.txt")
+            with open(outputs.path(path), "w", encoding="utf-8") as f:
+                f.writelines(" ".join(verse) + "\n" for verse in verses)
+        with open(outputs.path(args.dictionary), "w", encoding="utf-8") as f:
+            f.writelines(f"{source} {target}\n" for source, target, _ in pairs)
+            f.writelines(f"{word} {word}\n" for word in identical)
+    print(
+        f"{len(pairs)} co-occurrence pairs and {len(identical)} identical strings in "
+        f"{args.dictionary}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+#!/usr/bin/env python
+"""
+Prints (as JSON) what the README reports of a biLM trained with training_configs/elmo_bible.jsonnet:
+training time, tokens per second, held-out perplexity and the exported weights' size.
+
+    python scripts/bilm_training_summary.py RUN_DIR LANG
+"""
+
+import json
+import os
+import sys
+from datetime import timedelta
+
+from allennlp.common import Params
+
+from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BilmTextDatasetReader
+
+
+def seconds(duration: str) -> float:
+    hours, minutes, secs = duration.split(":")
+    return timedelta(hours=int(hours), minutes=int(minutes), seconds=float(secs)).total_seconds()
+
+
+def main(run: str, language: str) -> None:
+    with open(os.path.join(run, "metrics.json")) as f:
+        metrics = json.load(f)
+    config = Params.from_file(os.path.join(run, "config.json")).as_dict()
+    reader_config = {k: v for k, v in config["dataset_reader"].items() if k != "type"}
+    sentences = BilmTextDatasetReader(**reader_config).read_sentences(config["train_data_path"])
+    # Words predicted per direction and epoch: every word, and the sentence end (or start).
+    tokens_per_epoch = sum(len(sentence) + 1 for sentence in sentences)
+    epochs = metrics["epoch"] + 1
+    duration = seconds(metrics["training_duration"])
+    weights = os.path.join("data", "elmo-bible", language, "weights.hdf5")
+    summary = {
+        "language": language,
+        "epochs": epochs,
+        "training_tokens_per_epoch": tokens_per_epoch,
+        "training_seconds": round(duration),
+        "tokens_per_second": round(tokens_per_epoch * epochs / duration),
+        "heldout_perplexity": round(metrics["best_validation_perplexity"], 1),
+        "heldout_forward_perplexity": round(metrics["best_validation_forward_perplexity"], 1),
+        "heldout_backward_perplexity": round(metrics["best_validation_backward_perplexity"], 1),
+        "best_epoch": metrics["best_epoch"] + 1,
+        "weights_mb": round(os.path.getsize(weights) / 2**20, 2),
+    }
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
