@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""
+Evaluates the parsers of the real demo (training_configs/demo_en_es.jsonnet) and prints its table:
+for each run folder, English in-language (English PUD train + test; its dev set picked the epoch)
+and Spanish zero-shot (all 1,000 Spanish PUD sentences, never seen in training) with the Spanish
+biLM aligned onto the English one, and again with the alignment replaced by the identity. Scores
+go to RUN/demo_metrics.json; the table is printed as Markdown.
+
+    python scripts/demo_en_es_evaluate.py RUN_WITH_POS RUN_WITHOUT_POS
+"""
+
+import json
+import os
+import sys
+from typing import Dict, List
+
+import torch
+from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.models.archival import load_archive
+from allennlp.training.util import evaluate
+
+from allennlp_multilang_elmo.modules.aligned_elmo import AlignedElmo
+
+DATA = {
+    "en": "data/ud-pud/en_pud-ud-t*.conllu",
+    "es": "data/ud-pud/es_pud-ud-*.conllu",
+}
+
+
+def spanish_elmo(model: torch.nn.Module) -> AlignedElmo:
+    matches = [m for name, m in model.named_modules() if name.endswith("_elmos.es")]
+    if len(matches) != 1 or not isinstance(matches[0], AlignedElmo):
+        raise ValueError("the model has no Spanish ELMo")
+    return matches[0]
+
+
+def scores(model, reader, path: str, language: str) -> Dict[str, float]:
+    loader = MultiProcessDataLoader(reader, path, batch_size=32)
+    loader.index_with(model.vocab)
+    metrics = evaluate(model, loader, cuda_device=-1)
+    return {"UAS": metrics[f"UAS_{language}"], "LAS": metrics[f"LAS_{language}"]}
+
+
+def evaluate_run(run: str) -> Dict[str, Dict[str, float]]:
+    archive = load_archive(os.path.join(run, "model.tar.gz"))
+    model, reader = archive.model.eval(), archive.validation_dataset_reader
+    results = {"en": scores(model, reader, DATA["en"], "en")}
+    results["es_aligned"] = scores(model, reader, DATA["es"], "es")
+    elmo = spanish_elmo(model)
+    with torch.no_grad():
+        elmo.alignment.copy_(torch.eye(elmo.alignment.size(-1)).expand_as(elmo.alignment))
+    results["es_unaligned"] = scores(model, reader, DATA["es"], "es")
+    results["pos_input"] = "pos_tag_embedding" in archive.config["model"]
+    with open(os.path.join(run, "demo_metrics.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return results
+
+
+def table(results: Dict[str, Dict]) -> str:
+    rows = [
+        "| parser input | English UAS | English LAS | Spanish zero-shot, aligned UAS | LAS "
+        "| Spanish zero-shot, not aligned UAS | LAS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run, result in results.items():
+        name = "ELMo + UPOS" if result["pos_input"] else "ELMo alone"
+        cells = [
+            f"{100 * result[key][metric]:.1f}"
+            for key in ("en", "es_aligned", "es_unaligned")
+            for metric in ("UAS", "LAS")
+        ]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main(runs: List[str]) -> None:
+    torch.set_num_threads(1)
+    results = {run: evaluate_run(run) for run in runs}
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

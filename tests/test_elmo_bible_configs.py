@@ -1,0 +1,63 @@
+"""training_configs/elmo_bible.jsonnet and demo_en_es.jsonnet: consistent, and the biLM one trains."""
+
+import json
+import os
+
+import numpy
+import pytest
+from allennlp.common import Params
+from allennlp.commands.train import train_model
+
+from allennlp_multilang_elmo.commands.elmo_export import export_elmo_archive
+from allennlp_multilang_elmo.modules.elmo_weights import check_elmo_options, expected_weight_shapes
+from allennlp_multilang_elmo.testing import elmo_options
+from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+
+CONFIGS = os.path.join(REPO_ROOT, "training_configs")
+CORPUS = os.path.join(REPO_ROOT, "tests", "fixtures", "bilm", "bible_en_es.tsv")
+
+
+def bilm_params(language: str) -> Params:
+    return Params.from_file(
+        os.path.join(CONFIGS, "elmo_bible.jsonnet"), ext_vars={"BILM_LANGUAGE": language}
+    )
+
+
+@pytest.mark.parametrize("language, column", [("en", 1), ("es", 2)])
+def test_bilm_config_reads_its_languages_column_and_stays_small(language, column):
+    params = bilm_params(language).as_dict(quiet=True)
+    assert params["dataset_reader"]["column"] == column
+    assert params["dataset_reader"]["language"] == language
+    assert params["data_loader"]["batch_size"] == params["dataset_reader"]["num_streams"]
+    options = check_elmo_options(params["model"]["options"])
+    size = sum(4 * numpy.prod(shape) for shape in expected_weight_shapes(options).values())
+    assert size < 20 * 2**20
+
+
+@pytest.mark.parametrize("use_pos, input_size", [("true", 128 + 32), ("false", 128)])
+def test_demo_config_fits_the_bilms(use_pos, input_size):
+    demo = Params.from_file(
+        os.path.join(CONFIGS, "demo_en_es.jsonnet"), ext_vars={"DEMO_POS": use_pos}
+    ).as_dict(quiet=True)
+    model = demo["model"]
+    assert model["encoder"]["input_size"] == input_size
+    assert ("pos_tag_embedding" in model) == (use_pos == "true")
+    elmo = model["text_field_embedder"]["token_embedders"]["elmo"]
+    assert set(elmo["weight_files"]) == {"en", "es"} and set(elmo["aligning_files"]) == {"es"}
+    projection = bilm_params("en").as_dict(quiet=True)["model"]["options"]["lstm"]["projection_dim"]
+    assert 2 * projection == 128
+
+
+def test_bilm_config_trains_and_exports(tmp_path):
+    params = bilm_params("es")
+    params["train_data_path"] = params["validation_data_path"] = CORPUS
+    params["model"]["options"] = elmo_options()
+    params["model"]["num_samples"] = 20
+    params["vocabulary"] = {"min_count": {"tokens": 1}}
+    params["dataset_reader"]["num_streams"] = params["data_loader"]["batch_size"] = 8
+    params["trainer"]["num_epochs"] = 1
+    train_model(params, str(tmp_path / "run"))
+    with open(tmp_path / "run" / "metrics.json") as f:
+        assert json.load(f)["validation_perplexity"] > 1
+    files = export_elmo_archive(str(tmp_path / "run" / "model.tar.gz"), str(tmp_path / "es"))
+    assert all(os.path.isfile(path) for path in files.values())
