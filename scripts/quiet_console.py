@@ -104,8 +104,8 @@ def filter_console(source: BinaryIO, out: BinaryIO, run: Optional[str], log: Opt
             elif _TQDM.search(segment):
                 dropping = False
                 out.write(_short_progress(segment))
-            elif dropping and segment[:1].isspace() and text:
-                continue  # an indented line that continues a dropped record
+            elif dropping and text and (segment[:1].isspace() or text in (b"}", b"]")):
+                continue  # a line that continues a dropped record (e.g. evaluate's JSON)
             else:
                 dropping = False
                 out.write(segment)

@@ -24,6 +24,9 @@ def test_drops_info_records_and_keeps_warnings_bars_and_the_rest():
     text = (
         f"{STAMP} - INFO - allennlp.common.params - model.type = biaffine_parser_multilang\n"
         "  a continuation line of that record\n"
+        f"{STAMP} - INFO - allennlp.commands.evaluate - Metrics: {{\n"
+        '  "UAS_es": 0.5\n'
+        "}\n"
         f"{STAMP} - WARNING - allennlp.x - something to see\n"
         "\rUAS_en: 0.1000, LAS_AVG: 0.2000, loss: 3.1000 ||: : 1it [00:01, 1.0s/it]"
         f"{STAMP} - WARNING - allennlp.data.fields.sequence_label_field - Your label namespace was"
