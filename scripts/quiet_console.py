@@ -4,7 +4,8 @@ demo wants it: progress bars (their metrics cut to loss and the averages), warni
 anything that is not an AllenNLP INFO log record pass through; INFO records (the configuration,
 the per-epoch metric tables) are dropped, since AllenNLP keeps them in the run's `out.log`. With
 `--run`, each finished epoch is summarised in one line from its `metrics_epoch_<n>.json`; with
-`--log`, everything read is also appended to that file.
+`--log`, everything read is also appended to that file. The data loader's "loading instances" bars
+and blank lines are dropped.
 
     allennlp train CONFIG -s RUN 2>&1 | python scripts/quiet_console.py --run RUN
 """
@@ -103,7 +104,10 @@ def filter_console(source: BinaryIO, out: BinaryIO, run: Optional[str], log: Opt
                         out.write(summary.encode() + b"\n")
             elif _TQDM.search(segment):
                 dropping = False
-                out.write(_short_progress(segment))
+                if b"loading instances" not in segment:  # the data loader's inner bar
+                    out.write(_short_progress(segment))
+            elif not text:
+                continue  # blank lines: the line feeds of nested progress bars
             elif dropping and text and (segment[:1].isspace() or text in (b"}", b"]")):
                 continue  # a line that continues a dropped record (e.g. evaluate's JSON)
             else:

@@ -31,6 +31,7 @@ def test_drops_info_records_and_keeps_warnings_bars_and_the_rest():
         "\rUAS_en: 0.1000, LAS_AVG: 0.2000, loss: 3.1000 ||: : 1it [00:01, 1.0s/it]"
         f"{STAMP} - WARNING - allennlp.data.fields.sequence_label_field - Your label namespace was"
         " 'pos'. We recommend you use a namespace ending with 'labels' or 'tags'\n"
+        "\n\rloading instances: 155it [00:00, 1490.09it/s]\x1b[A\r"
         "plain output\n"
     )
     assert run_filter(text) == (
