@@ -106,7 +106,7 @@ def filter_console(source: BinaryIO, out: BinaryIO, run: Optional[str], log: Opt
                 dropping = False
                 if b"loading instances" not in segment:  # the data loader's inner bar
                     out.write(_short_progress(segment))
-            elif not text:
+            elif segment == b"\n":
                 continue  # blank lines: the line feeds of nested progress bars
             elif dropping and text and (segment[:1].isspace() or text in (b"}", b"]")):
                 continue  # a line that continues a dropped record (e.g. evaluate's JSON)
