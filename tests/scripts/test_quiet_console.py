@@ -37,6 +37,7 @@ def test_drops_info_records_and_keeps_warnings_bars_and_the_rest():
     assert run_filter(text) == (
         f"{STAMP} - WARNING - allennlp.x - something to see\n"
         "\rLAS_AVG: 0.2000, loss: 3.1000 ||: : 1it [00:01, 1.0s/it]"
+        "\r"  # where the dropped inner bar began
         "plain output\n"
     )
 
