@@ -4,7 +4,7 @@ on the same weights, measured in the same run with interleaved timings, on the o
 geometry (2x4096_512_2048cnn_2xhighway, random weights written once by the package's test-model
 factory and reused) and batches of real sentences from the shipped PUD treebanks.
 
-    .venv/bin/python benchmarks/elmo_speed.py [--repeats 3] [--threads 2] [--cases paper,learned,...]
+    .venv/bin/python benchmarks/elmo_speed.py [--repeats 3] [--threads 2] [--cases paper,...]
 
 Cases: `paper` (layer-1 mix [-9e10, 1, -9e10], batch 32), `learned` (learned mix over all layers,
 batch 32), `batch1` (paper mix, one sentence a batch), `training` (paper mix, `requires_grad=True`,
@@ -12,6 +12,7 @@ forward + backward, batch 32), `load` (one weight file; and resident memory per 
 (the demo's training epochs with and without the activation cache). The machines here are noisy:
 compare the ratios, not the seconds.
 """
+
 import argparse
 import glob
 import json
@@ -148,7 +149,14 @@ def peak_memory_mib(
     case: str, implementation: str, geometry: str, threads: int, model_dir: str
 ) -> float:
     """Peak resident memory of a fresh process that runs one case once with one implementation."""
-    command = [sys.executable, __file__, "--probe", f"{case}:{implementation}", "--geometry", geometry]
+    command = [
+        sys.executable,
+        __file__,
+        "--probe",
+        f"{case}:{implementation}",
+        "--geometry",
+        geometry,
+    ]
     command += ["--threads", str(threads), "--model-dir", model_dir]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return float(output.strip().splitlines()[-1])
@@ -172,9 +180,7 @@ def run_case(case: str, files, geometry: Dict, repeats: int, rate: float) -> Dic
     for run in runs:
         run(batches[0])
     (elmo_seconds, ours_seconds), difference = interleaved(runs, batches[1:], repeats)
-    tokens = statistics.median(
-        int((b > 0).any(-1).sum()) for b in batches[1 : repeats + 1]
-    )
+    tokens = statistics.median(int((b > 0).any(-1).sum()) for b in batches[1 : repeats + 1])
     positions = statistics.median(
         int((b > 0).any(-1).sum()) + 2 * b.size(0) for b in batches[1 : repeats + 1]
     )
@@ -232,7 +238,9 @@ def resident_per_weight_byte(files, languages: int) -> float:
         "weights = sum(t.numel() * t.element_size() for t in tensors)\n"
         "print((rss() - before) / weights)\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return float(output.stdout.strip().splitlines()[-1])
 
 
@@ -282,11 +290,15 @@ def cache_report(epochs: int) -> None:
         times = " ".join(f"{t:6.1f}" for t in run["epochs"])
         las = run["metrics"]["best_validation_LAS_AVG"]
         zero_shot = [run["metrics"][f"best_validation_LAS_{lang}"] for lang in ("es", "it")]
-        print(f"{variant:<14}{times}   best validation LAS: sources {100 * las:.2f}, "
-              f"es {100 * zero_shot[0]:.2f}, it {100 * zero_shot[1]:.2f}")
+        print(
+            f"{variant:<14}{times}   best validation LAS: sources {100 * las:.2f}, "
+            f"es {100 * zero_shot[0]:.2f}, it {100 * zero_shot[1]:.2f}"
+        )
     later = lambda run: statistics.mean(run["epochs"][1:])  # noqa: E731
-    print(f"epochs after the first, deterministic / cached: "
-          f"{later(runs['deterministic']) / later(runs['cached']):.2f}x")
+    print(
+        f"epochs after the first, deterministic / cached: "
+        f"{later(runs['deterministic']) / later(runs['cached']):.2f}x"
+    )
     same = all(
         runs["deterministic"]["metrics"][key] == runs["cached"]["metrics"][key]
         for key in runs["cached"]["metrics"]
@@ -320,8 +332,10 @@ def main() -> None:
     geometry = ORIGINAL if args.geometry == "original" else TINY
     files = model_files(geometry, args.geometry, args.model_dir)
     rate = matmul_gflops()
-    print(f"geometry {args.geometry}, torch threads {args.threads}, "
-          f"matrix-multiply rate {rate:.1f} GFLOP/s, {args.repeats} timed batches a case")
+    print(
+        f"geometry {args.geometry}, torch threads {args.threads}, "
+        f"matrix-multiply rate {rate:.1f} GFLOP/s, {args.repeats} timed batches a case"
+    )
     header = (
         f"{'case':<10}{'Elmo tok/s':>11}{'ours tok/s':>11}{'ratio':>7}{'max diff':>10}"
         f"{'GFLOP/s':>9}{'of mm':>7}{'Elmo MiB':>10}{'ours MiB':>10}"
@@ -343,8 +357,10 @@ def main() -> None:
         )
     if "load" in cases:
         elmo_load, ours_load = load_times(files, max(1, min(args.repeats, 2)))
-        print(f"load of one weight file: Elmo {elmo_load:.2f} s, ours {ours_load:.2f} s, "
-              f"ratio {elmo_load / ours_load:.1f}")
+        print(
+            f"load of one weight file: Elmo {elmo_load:.2f} s, ours {ours_load:.2f} s, "
+            f"ratio {elmo_load / ours_load:.1f}"
+        )
         if not args.no_memory:
             growth = resident_per_weight_byte(files, 2)
             print(f"resident memory of 2 languages: {growth:.2f} x their weight bytes")

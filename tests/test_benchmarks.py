@@ -1,4 +1,5 @@
 """The speed benchmark still runs, and the engine it times agrees with AllenNLP's `Elmo` there."""
+
 import os
 import runpy
 import sys

@@ -2,6 +2,7 @@
 `allennlp elmo-embed`: writes the ELMo layers of every sentence of a text file to hdf5, optionally
 aligned; the multilingual successor of the `allennlp elmo` command that AllenNLP 1.0 removed.
 """
+
 import argparse
 import json
 import logging
@@ -72,7 +73,8 @@ def read_sentences(input_file: str) -> Iterator[Tuple[int, List[str]]]:
                 raise ConfigurationError(f"{where}: blank line (every line must be a sentence)")
             if len(tokens) > MAX_TOKENS_PER_LINE:
                 raise ConfigurationError(
-                    f"{where}: {len(tokens)} tokens, over {MAX_TOKENS_PER_LINE}; split it into sentences"
+                    f"{where}: {len(tokens)} tokens, over {MAX_TOKENS_PER_LINE}; "
+                    "split it into sentences"
                 )
             yield index, tokens
 
@@ -127,8 +129,10 @@ def embed_file(
             progress = Tqdm.tqdm(total=len(sentences), desc="elmo-embed", unit=" sentences")
             for first in range(0, len(sentences), batch_size):
                 batch = sentences[first : first + batch_size]
-                output = bilm(batch_to_ids([tokens for _, tokens in batch]).to(device),
-                              num_layers=max(chosen) + 1)
+                output = bilm(
+                    batch_to_ids([tokens for _, tokens in batch]).to(device),
+                    num_layers=max(chosen) + 1,
+                )
                 activations = torch.stack([output["activations"][layer] for layer in chosen])
                 if alignment is not None:
                     matrices = alignment[chosen] if alignment.dim() == 3 else alignment
@@ -143,7 +147,10 @@ def embed_file(
                 for row, (index, tokens) in enumerate(batch):
                     out.create_dataset(
                         str(index),
-                        data=vectors[row, ..., : len(tokens), :].cpu().numpy().astype(numpy.float32),
+                        data=vectors[row, ..., : len(tokens), :]
+                        .cpu()
+                        .numpy()
+                        .astype(numpy.float32),
                     )
                     num_tokens += len(tokens)
                 progress.update(len(batch))
@@ -157,7 +164,11 @@ def embed_file(
     seconds = time.perf_counter() - start
     logger.info(
         "elmo-embed: %d sentences, %d tokens in %.1f s (%.0f tokens/s) -> %s",
-        len(sentences), num_tokens, seconds, num_tokens / max(seconds, 1e-9), output_file,
+        len(sentences),
+        num_tokens,
+        seconds,
+        num_tokens / max(seconds, 1e-9),
+        output_file,
     )
     return len(sentences)
 

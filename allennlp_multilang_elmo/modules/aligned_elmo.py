@@ -94,12 +94,17 @@ class AlignedElmo(torch.nn.Module):
         self._bilm: torch.nn.Module
         if bilm_implementation() == "allennlp":
             self._bilm = _ElmoBiLm(
-                options_file, weight_file, requires_grad, vocab_to_cache  # type: ignore[arg-type]
+                options_file,
+                weight_file,
+                requires_grad,
+                vocab_to_cache,  # type: ignore[arg-type]
             )
         else:
-            self._bilm = ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache, language)
+            self._bilm = ElmoBiLm(
+                options_file, weight_file, requires_grad, vocab_to_cache, language
+            )
         self._has_cached_vocab = bool(vocab_to_cache)
-        num_layers: int = self._bilm.num_layers  # type: ignore[assignment]
+        num_layers: int = self._bilm.num_layers
         self.num_layers = num_layers
         self.scalar_mix = ScalarMix(
             num_layers,
@@ -112,7 +117,8 @@ class AlignedElmo(torch.nn.Module):
         if deterministic:
             if not isinstance(self._bilm, ElmoBiLm):
                 raise ConfigurationError(
-                    f"Deterministic mode needs the engine biLM; unset {BILM_IMPLEMENTATION_VARIABLE}"
+                    "Deterministic mode needs the engine biLM; unset "
+                    f"{BILM_IMPLEMENTATION_VARIABLE}"
                 )
             self._bilm.deterministic(True)
         self._cache: Optional[ElmoActivationCache] = None
@@ -120,7 +126,8 @@ class AlignedElmo(torch.nn.Module):
             if not deterministic or requires_grad:
                 raise ConfigurationError(
                     "activation_cache needs deterministic mode and a frozen biLM "
-                    "(requires_grad = false): otherwise activations depend on more than the sentence"
+                    "(requires_grad = false): otherwise activations depend on more than the "
+                    "sentence"
                 )
             self._cache = ElmoActivationCache(
                 activation_cache,
@@ -130,7 +137,7 @@ class AlignedElmo(torch.nn.Module):
                 self._read_layers(),
                 cache_half_precision,
             )
-        self.output_dim: int = self._bilm.get_output_dim()  # type: ignore[operator]
+        self.output_dim: int = self._bilm.get_output_dim()
         self.per_layer_alignment = False
         self.alignment: Optional[torch.Tensor]
         if aligning_file:

@@ -3,6 +3,7 @@ Loading of cross-lingual alignment matrices: per language a `(dim, dim)` matrix 
 language's (mixed) ELMo space onto the shared one as `x @ W.T`, or a `(num_layers, dim, dim)` stack
 with one such matrix per ELMo layer.
 """
+
 from typing import Callable, List, Optional, Tuple, Union
 
 import numpy

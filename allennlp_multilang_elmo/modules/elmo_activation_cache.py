@@ -2,12 +2,13 @@
 On-disk cache of frozen ELMo layer activations, per (language, sentence), for deterministic mode,
 where a sentence's activations depend on nothing but the sentence and the biLM.
 """
+
 import hashlib
 import json
 import logging
 import os
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -94,7 +95,9 @@ class ElmoActivationCache:
         digest = hashlib.sha256(characters.to(torch.int16).cpu().numpy().tobytes()).hexdigest()
         return f"{self._prefix}-{digest[:40]}"
 
-    def lookup(self, keys: List[str], num_positions: List[int], dim: int) -> Dict[int, torch.Tensor]:
+    def lookup(
+        self, keys: List[str], num_positions: List[int], dim: int
+    ) -> Dict[int, torch.Tensor]:
         """
         The stored `(len(layers), num_positions, dim)` activations of the rows that have an entry,
         by row.

@@ -9,6 +9,7 @@ puts into `model.tar.gz`. When the archive is loaded, `localize_elmo_files` poin
 config at those copies, so the archive works from any folder, on a machine without the original
 files.
 """
+
 import os
 import shutil
 from typing import Any, Dict, Iterator
@@ -18,7 +19,11 @@ from allennlp.common import Params
 from allennlp.common.file_utils import cached_path
 
 ARCHIVE_FOLDER = "elmo_files"
-_FILE_NAMES = {"options_files": "options.json", "weight_files": "weights.hdf5", "aligning_files": "alignment"}
+_FILE_NAMES = {
+    "options_files": "options.json",
+    "weight_files": "weights.hdf5",
+    "aligning_files": "alignment",
+}
 
 
 def _embedders(model: torch.nn.Module) -> Iterator[Any]:

@@ -27,18 +27,19 @@ def _reversal_index(batch_sizes: List[int], device: torch.device) -> torch.Tenso
 
 class ElmoBiLstm(_EncoderBase):
     """
-    ELMo's stacked bidirectional LSTM with AllenNLP's `ElmoLstm` math (LSTM cells with a projection,
-    cell clip and projection clip; a residual connection from the second layer on; the two directions
-    stacked separately) and AllenNLP's statefulness across batches (`_EncoderBase`). Faster in how it
-    computes, not in what:
+    ELMo's stacked bidirectional LSTM with AllenNLP's `ElmoLstm` math (LSTM cells with a
+    projection, cell clip and projection clip; a residual connection from the second layer on; the
+    two directions stacked separately) and AllenNLP's statefulness across batches
+    (`_EncoderBase`). Faster in how it computes, not in what:
 
     - each layer's input product runs once over all real positions of the batch, never over padding;
-    - both directions advance in the same step, as one batched product: the backward direction runs on
-      each sequence reversed within its length, so both have the same shrinking set of active rows;
+    - both directions advance in the same step, as one batched product: the backward direction runs
+      on each sequence reversed within its length, so both have the same shrinking set of active
+      rows;
     - layers above the last one asked for are not run.
 
-    Parameters keep bilm-tf's layout (`x @ W`, TensorFlow gate order i, j, f, o), stacked over the two
-    directions, with AllenNLP's +1 on the forget bias.
+    Parameters keep bilm-tf's layout (`x @ W`, TensorFlow gate order i, j, f, o), stacked over the
+    two directions, with AllenNLP's +1 on the forget bias.
 
     # Parameters
 
@@ -51,7 +52,10 @@ class ElmoBiLstm(_EncoderBase):
     """
 
     def __init__(
-        self, options: Dict[str, Any], weights: Dict[str, numpy.ndarray], requires_grad: bool = False
+        self,
+        options: Dict[str, Any],
+        weights: Dict[str, numpy.ndarray],
+        requires_grad: bool = False,
     ) -> None:
         super().__init__(stateful=True)
         lstm = options["lstm"]
@@ -107,7 +111,7 @@ class ElmoBiLstm(_EncoderBase):
         self.stateful = state is None
         self.reset_states()
 
-    def forward(  # type: ignore[override]
+    def forward(
         self, inputs: torch.Tensor, mask: torch.BoolTensor, num_layers: Optional[int] = None
     ) -> List[torch.Tensor]:
         """
@@ -132,13 +136,16 @@ class ElmoBiLstm(_EncoderBase):
         fixed = self._fixed_initial_state
         hidden_state: Optional[LstmState] = None
         if fixed is not None:
-            hidden_state = (fixed[0].expand(-1, batch_size, -1), fixed[1].expand(-1, batch_size, -1))
+            hidden_state = (
+                fixed[0].expand(-1, batch_size, -1),
+                fixed[1].expand(-1, batch_size, -1),
+            )
 
-        def run(packed: PackedSequence, initial: Optional[LstmState]):
+        def run(packed: PackedSequence, initial: Any) -> Any:
             return self._run_layers(packed, initial, num_layers)
 
         stacked, final_states, restoration = self.sort_and_run_forward(
-            run, inputs, mask, hidden_state  # type: ignore[arg-type]
+            run, inputs, mask, hidden_state
         )
         num_valid, timesteps = stacked.size(1), stacked.size(2)
         stacked = torch.nn.functional.pad(
@@ -175,7 +182,9 @@ class ElmoBiLstm(_EncoderBase):
                 layer_input = output
                 both = torch.cat([output[0], output[1].index_select(0, reverse)], dim=-1)
                 outputs.append(
-                    pad_packed_sequence(PackedSequence(both, packed.batch_sizes), batch_first=True)[0]
+                    pad_packed_sequence(PackedSequence(both, packed.batch_sizes), batch_first=True)[
+                        0
+                    ]
                 )
                 final_hidden.append(torch.cat(hidden.unbind(0), dim=-1))
                 final_memory.append(torch.cat(memory.unbind(0), dim=-1))
@@ -198,9 +207,9 @@ class ElmoBiLstm(_EncoderBase):
         initial: Optional[LstmState],
     ) -> Tuple[torch.Tensor, LstmState]:
         """
-        One layer, both directions: `inputs` `(2, positions, hidden)` packed, time-major. Returns the
-        packed outputs `(2, positions, hidden)` and each sequence's final `(hidden, memory)`, each
-        `(2, num_sequences, size)`.
+        One layer, both directions: `inputs` `(2, positions, hidden)` packed, time-major. Returns
+        the packed outputs `(2, positions, hidden)` and each sequence's final `(hidden, memory)`,
+        each `(2, num_sequences, size)`.
         """
         cell = self.cell_size
         recurrent, projection = self.recurrent_weights[layer], self.projections[layer]
@@ -225,9 +234,10 @@ class ElmoBiLstm(_EncoderBase):
                 hidden, memory = hidden[:, :active], memory[:, :active]
             gates = torch.baddbmm(step_inputs[step], hidden, recurrent)
             input_gate, new_memory, forget_gate, output_gate = gates.chunk(4, dim=-1)
-            memory = torch.sigmoid(input_gate) * torch.tanh(new_memory) + torch.sigmoid(
-                forget_gate
-            ) * memory
+            memory = (
+                torch.sigmoid(input_gate) * torch.tanh(new_memory)
+                + torch.sigmoid(forget_gate) * memory
+            )
             if self.cell_clip is not None:
                 memory = torch.clamp(memory, -self.cell_clip, self.cell_clip)
             hidden = torch.bmm(torch.sigmoid(output_gate) * torch.tanh(memory), projection)

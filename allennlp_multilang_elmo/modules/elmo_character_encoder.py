@@ -15,11 +15,11 @@ class ElmoCharacterEncoder(torch.nn.Module):
     eos_characters: torch.Tensor
 
     """
-    ELMo's context-independent token encoder, with AllenNLP's `_ElmoCharacterEncoder` math: character
-    embedding, one convolution per filter width (max over positions, then the activation), highway
-    layers and a linear projection. Two differences in how, not what, it computes: each distinct
-    token of a batch is encoded once, and weights keep bilm-tf's `x @ W` layout, so loading copies
-    nothing it does not have to.
+    ELMo's context-independent token encoder, with AllenNLP's `_ElmoCharacterEncoder` math:
+    character embedding, one convolution per filter width (max over positions, then the activation),
+    highway layers and a linear projection. Two differences in how, not what, it computes: each
+    distinct token of a batch is encoded once, and weights keep bilm-tf's `x @ W` layout, so loading
+    copies nothing it does not have to.
 
     # Parameters
 
@@ -32,7 +32,10 @@ class ElmoCharacterEncoder(torch.nn.Module):
     """
 
     def __init__(
-        self, options: Dict[str, Any], weights: Dict[str, numpy.ndarray], requires_grad: bool = False
+        self,
+        options: Dict[str, Any],
+        weights: Dict[str, numpy.ndarray],
+        requires_grad: bool = False,
     ) -> None:
         super().__init__()
         cnn = options["char_cnn"]

@@ -3,6 +3,7 @@ Reading and checking a bilm-tf ELMo: its `options.json` and its hdf5 weights, ea
 problem is reported with the file and the language it belongs to, before any module is built, so a
 model never runs on part of its weights or on weights of another geometry.
 """
+
 import hashlib
 import json
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -81,7 +82,9 @@ def check_elmo_options(options: Any, where: str = "The ELMo options") -> Dict[st
     elif max(width for width, _ in filters) > MAX_CHARACTERS_PER_TOKEN:
         problems.append(f"char_cnn.filters has a width over {MAX_CHARACTERS_PER_TOKEN}")
     if not isinstance(cnn["n_highway"], int) or cnn["n_highway"] < 0:
-        problems.append(f"char_cnn.n_highway must be a non-negative integer, not {cnn['n_highway']!r}")
+        problems.append(
+            f"char_cnn.n_highway must be a non-negative integer, not {cnn['n_highway']!r}"
+        )
     if not isinstance(cnn["embedding"], dict) or not _positive_int(cnn["embedding"].get("dim")):
         problems.append("char_cnn.embedding.dim must be a positive integer")
     if cnn["activation"] not in ("relu", "tanh"):
@@ -140,9 +143,10 @@ def read_elmo_weights(
 ) -> Dict[str, numpy.ndarray]:
     """
     Reads every dataset of a bilm-tf hdf5 weight file (a local path or URL) once, as float32 arrays
-    keyed by their hdf5 path, and checks them against `options`: each dataset the options call for is
-    present with its shape, the file holds no further LSTM layers, filters or highway layers than the
-    options say, and no value is NaN or infinite. Errors name the file, the language and the dataset.
+    keyed by their hdf5 path, and checks them against `options`: each dataset the options call for
+    is present with its shape, the file holds no further LSTM layers, filters or highway layers
+    than the options say, and no value is NaN or infinite. Errors name the file, the language and
+    the dataset.
     """
     where = _where("weight", weight_file, language)
     expected = expected_weight_shapes(options)
@@ -185,9 +189,13 @@ def read_elmo_weights(
                 "with the weights"
             )
         if array.dtype.kind != "f":
-            raise ConfigurationError(f"Dataset {name!r} of the {where} holds {array.dtype}, not floats")
+            raise ConfigurationError(
+                f"Dataset {name!r} of the {where} holds {array.dtype}, not floats"
+            )
         if not numpy.isfinite(array).all():
-            raise ConfigurationError(f"Dataset {name!r} of the {where} contains NaN or infinite values")
+            raise ConfigurationError(
+                f"Dataset {name!r} of the {where} contains NaN or infinite values"
+            )
         arrays[name] = array.astype(numpy.float32, copy=False)
     return arrays
 

@@ -84,13 +84,23 @@ class TestElmoEmbed(AllenNlpTestCase):
             embed_file(self.options_file, self.weight_file, self.input_file, self.output)
         os.remove(self.output)
         with pytest.raises(ConfigurationError, match=r"--layers \[5\]"):
-            embed_file(self.options_file, self.weight_file, self.input_file, self.output, layers=[5])
+            embed_file(
+                self.options_file, self.weight_file, self.input_file, self.output, layers=[5]
+            )
         assert not os.path.exists(self.output)
 
     def test_command_line(self):
         command = [
-            sys.executable, "-m", "allennlp", "elmo-embed", self.options_file, self.weight_file,
-            self.input_file, self.output, "--top", "--deterministic",
+            sys.executable,
+            "-m",
+            "allennlp",
+            "elmo-embed",
+            self.options_file,
+            self.weight_file,
+            self.input_file,
+            self.output,
+            "--top",
+            "--deterministic",
         ]
         # The repository's .allennlp_plugins makes the command known.
         subprocess.run(command, check=True, capture_output=True, cwd=REPO_ROOT)

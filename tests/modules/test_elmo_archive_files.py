@@ -2,6 +2,7 @@
 A trained archive carries its ELMo files once and loads anywhere; checkpoints hold no frozen biLM
 weights.
 """
+
 import json
 import shutil
 import subprocess
@@ -29,9 +30,21 @@ def test_archive_loads_from_another_folder_without_the_original_files(tmp_path):
         json.dumps({"lang": "es", "words": ["El", "gato", "duerme", "."]}) + "\n"
     )
     result = subprocess.run(
-        [ALLENNLP, "predict", "model.tar.gz", "in.jsonl", "--include-package",
-         "allennlp_multilang_elmo", "--silent", "--output-file", "out.jsonl"],
-        cwd=elsewhere, env=OFFLINE, capture_output=True, text=True,
+        [
+            ALLENNLP,
+            "predict",
+            "model.tar.gz",
+            "in.jsonl",
+            "--include-package",
+            "allennlp_multilang_elmo",
+            "--silent",
+            "--output-file",
+            "out.jsonl",
+        ],
+        cwd=elsewhere,
+        env=OFFLINE,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     prediction = json.loads((elsewhere / "out.jsonl").read_text())

@@ -2,6 +2,7 @@
 The engine against AllenNLP's own `_ElmoBiLm` on the same files: every layer, over sequences of
 batches (the biLM carries its state from batch to batch), forward and backward.
 """
+
 import pytest
 import torch
 from allennlp.common.testing import AllenNlpTestCase
@@ -90,8 +91,11 @@ class TestElmoBiLm(AllenNlpTestCase):
         for batch in [SENTENCES, SENTENCES[1:3], [["unknown", "words"]]]:
             char_ids = batch_to_ids(batch)
             word_ids = torch.tensor(
-                [[vocab.index(w) if w in vocab else len(vocab) + 5 for w in s]
-                 + [0] * (char_ids.size(1) - len(s)) for s in batch]
+                [
+                    [vocab.index(w) if w in vocab else len(vocab) + 5 for w in s]
+                    + [0] * (char_ids.size(1) - len(s))
+                    for s in batch
+                ]
             )
             with torch.no_grad():
                 expected, actual = reference(char_ids, word_ids), engine(char_ids, word_ids)

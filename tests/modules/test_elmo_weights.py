@@ -1,4 +1,5 @@
 """Bad ELMo files are refused where they are read, naming the file, the language and the fault."""
+
 import json
 
 import h5py
@@ -51,7 +52,9 @@ class TestElmoFileChecks(AllenNlpTestCase):
     def test_fewer_layers_in_the_options_than_in_the_weights(self):
         # Before: loaded silently, using only part of the weights.
         options = elmo_options(n_layers=1)
-        message = self.refused(r"do not describe.*disagree", options_file=self.write_options(options))
+        message = self.refused(
+            r"do not describe.*disagree", options_file=self.write_options(options)
+        )
         assert "Cell1" in message
 
     def test_options_geometry_that_disagrees_with_the_weights(self):
@@ -70,10 +73,14 @@ class TestElmoFileChecks(AllenNlpTestCase):
         self.refused(r"lacks lstm.dim", options_file=self.write_options(options))
         options = elmo_options()
         options["char_cnn"]["activation"] = "gelu"
-        self.refused(r"activation must be 'relu' or 'tanh'", options_file=self.write_options(options))
+        self.refused(
+            r"activation must be 'relu' or 'tanh'", options_file=self.write_options(options)
+        )
         options = elmo_options()
         options["lstm"]["n_layers"] = 0
-        self.refused(r"n_layers must be a positive integer", options_file=self.write_options(options))
+        self.refused(
+            r"n_layers must be a positive integer", options_file=self.write_options(options)
+        )
         self.refused(r"must hold a JSON object", options_file=self.write_options("[1, 2]"))
 
     def test_nan_or_inf_in_a_weight(self):

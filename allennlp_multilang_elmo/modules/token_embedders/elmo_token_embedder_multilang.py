@@ -13,11 +13,11 @@ Languages = Union[str, Sequence[str], torch.Tensor]
 @TokenEmbedder.register("elmo_token_embedder_multilang")
 class ElmoTokenEmbedderMultiLang(TokenEmbedder):
     """
-    Cross-lingual ELMo (Schuster et al., NAACL 2019): one pre-trained biLM per language, each followed
-    by its scalar mix, dropout and an alignment that maps the language's space onto a shared one,
-    then an optional projection shared by all languages. For each language the result equals
-    AllenNLP's `Elmo(options, weights, 1, ...)` followed by the alignment and the projection; the
-    biLMs run on this package's engine (`ElmoBiLm`: same numbers, several times faster; set the
+    Cross-lingual ELMo (Schuster et al., NAACL 2019): one pre-trained biLM per language, each
+    followed by its scalar mix, dropout and an alignment that maps the language's space onto a
+    shared one, then an optional projection shared by all languages. For each language the result
+    equals AllenNLP's `Elmo(options, weights, 1, ...)` followed by the alignment and the projection;
+    the biLMs run on this package's engine (`ElmoBiLm`: same numbers, several times faster; set the
     environment variable `ALLENNLP_MULTILANG_ELMO_BILM=allennlp` to run AllenNLP's own instead).
 
     The language comes with each call, as `lang`:

@@ -1,4 +1,5 @@
 """Deterministic mode and the activation cache of the multilingual embedder."""
+
 import os
 
 import pytest

@@ -63,7 +63,9 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         matrix = load_alignment_matrix(self.files["aligning_files"][language], self.dim, language)
         return representations @ matrix.T
 
-    @pytest.mark.parametrize("setting", ["plain", "projection", "layer_norm", "fixed_mix", "cached"])
+    @pytest.mark.parametrize(
+        "setting", ["plain", "projection", "layer_norm", "fixed_mix", "cached"]
+    )
     def test_matches_allennlp_elmo_per_language(self, setting):
         elmo_kwargs = {
             "plain": {},
@@ -83,7 +85,10 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
             word_ids = None
             if vocab:
                 word_ids = torch.tensor(
-                    [[vocab.index(w) + 1 for w in s] + [0] * (char_ids.size(1) - len(s)) for s in batch]
+                    [
+                        [vocab.index(w) + 1 for w in s] + [0] * (char_ids.size(1) - len(s))
+                        for s in batch
+                    ]
                 )
             for lang in LANGUAGES:
                 actual = embedder(char_ids, lang, word_inputs=word_ids)
@@ -105,7 +110,7 @@ class TestElmoTokenEmbedderMultiLang(AllenNlpTestCase):
             actual = embedder(char_ids, language_codes(languages, char_ids))
             # The embedder runs each language's rows as one sub-batch, languages in sorted order.
             for lang in sorted(set(languages)):
-                rows = [i for i, l in enumerate(languages) if l == lang]
+                rows = [i for i, other in enumerate(languages) if other == lang]
                 expected = references[lang](char_ids[rows])["elmo_representations"][0]
                 expected = self.aligned(lang, expected)
                 assert (actual[rows] - expected).abs().max().item() <= 1e-5
@@ -197,14 +202,18 @@ class TestElmoTokenEmbedderMultiLangErrors(AllenNlpTestCase):
 
     def test_alignment_without_elmo(self):
         aligning = dict(self.files["aligning_files"], es=self.files["aligning_files"]["fr"])
-        with pytest.raises(ConfigurationError, match=r"aligning_files names languages without an ELMo: \['es'\]"):
+        with pytest.raises(
+            ConfigurationError, match=r"aligning_files names languages without an ELMo: \['es'\]"
+        ):
             ElmoTokenEmbedderMultiLang(
                 self.files["options_files"], self.files["weight_files"], aligning_files=aligning
             )
 
     def test_unknown_language_at_forward(self):
         embedder = ElmoTokenEmbedderMultiLang(**self.files)
-        with pytest.raises(ConfigurationError, match=r"No ELMo for language 'es'; configured languages: en, fr"):
+        with pytest.raises(
+            ConfigurationError, match=r"No ELMo for language 'es'; configured languages: en, fr"
+        ):
             embedder(batch_to_ids([["hola"]]), "es")
         char_ids = batch_to_ids([["a"], ["b"]])
         with pytest.raises(ConfigurationError, match=r"'sv'"):
@@ -242,9 +251,13 @@ class TestElmoTokenEmbedderMultiLangErrors(AllenNlpTestCase):
     def test_unreadable_alignment_file(self):
         path = self.TEST_DIR / "garbage.pth"
         path.write_bytes(b"not a matrix at all")
-        with pytest.raises(ConfigurationError, match=r"Could not read the alignment file .*garbage.pth.* 'fr'"):
+        with pytest.raises(
+            ConfigurationError, match=r"Could not read the alignment file .*garbage.pth.* 'fr'"
+        ):
             ElmoTokenEmbedderMultiLang(
-                self.files["options_files"], self.files["weight_files"], aligning_files={"fr": str(path)}
+                self.files["options_files"],
+                self.files["weight_files"],
+                aligning_files={"fr": str(path)},
             )
 
     def test_pickled_code_in_an_alignment_file_is_never_run(self):
