@@ -10,7 +10,7 @@ import itertools
 import json
 import logging
 import os
-from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 import numpy
 import torch
@@ -32,13 +32,16 @@ logger = logging.getLogger(__name__)
 
 ANCHORS_JSON = "anchors.json"
 
+Bilm = Union[_ElmoBiLm, ElmoBiLm]
+"""The biLMs anchors are computed with: AllenNLP's or this package's engine (see `load_bilm`)."""
+
 
 def anchors_vec_name(layer: int) -> str:
     """The file name of layer `layer`'s anchors in an `elmo-anchors` output folder."""
     return f"anchors_layer{layer}.vec"
 
 
-def load_bilm(options_file: str, weight_file: str, cuda_device: int = -1) -> torch.nn.Module:
+def load_bilm(options_file: str, weight_file: str, cuda_device: int = -1) -> Bilm:
     """
     The biLM that anchors are computed with, in evaluation mode on `cuda_device` (-1: CPU): the
     implementation the embedder uses (see `aligned_elmo.bilm_implementation`). Its
@@ -46,7 +49,7 @@ def load_bilm(options_file: str, weight_file: str, cuda_device: int = -1) -> tor
     per layer], "mask": (batch_size, timesteps + 2)}`, with sentence boundaries; it has `num_layers`
     and `get_output_dim()`.
     """
-    bilm: torch.nn.Module
+    bilm: Bilm
     if bilm_implementation() == "allennlp":
         bilm = _ElmoBiLm(options_file, weight_file)
     else:
@@ -215,7 +218,7 @@ def _batches(sentences: Iterable[List[str]], batch_size: int) -> Iterator[List[L
 
 
 def compute_anchors(
-    bilm: torch.nn.Module,
+    bilm: Bilm,
     sentences: Iterable[List[str]],
     layers: Sequence[int],
     vocabulary: Optional[Sequence[str]] = None,

@@ -4,7 +4,7 @@ sentences far more often than chance, kept only where each word is the other's b
 """
 
 import collections
-from typing import Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 ScoredPairs = List[Tuple[str, str, float]]
 
@@ -39,7 +39,8 @@ def cooccurrence_dictionary(
         for (s, t), count in together.items()
         if count >= min_count
     ]
-    best_target, best_source = {}, {}
+    best_target: Dict[str, Tuple[float, str]] = {}
+    best_source: Dict[str, Tuple[float, str]] = {}
     for s, t, dice in scored:
         if (dice, t) > best_target.get(s, (0.0, "")):
             best_target[s] = (dice, t)

@@ -6,7 +6,7 @@ scaling, Conneau et al., 2018), and precision@1 on held-out dictionary pairs.
 Throughout, `W` maps a source vector `x` (a row) onto the target space as `x @ W.T`.
 """
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy
 from scipy.linalg import orthogonal_procrustes
@@ -75,7 +75,7 @@ def mutual_nearest_neighbours(
 def precision_at_1(
     mapped_source: numpy.ndarray,
     target: numpy.ndarray,
-    gold: Dict[int, Sequence[int]],
+    gold: Mapping[int, Sequence[int]],
     k: int,
 ) -> Dict[str, float]:
     """

@@ -21,9 +21,7 @@ def test_dice_scores_mutual_best_pairs_only():
 
 
 def test_thresholds_and_order_independence():
-    assert cooccurrence_dictionary(VERSES, min_count=3) == [
-        ("casa", "house", pytest.approx(6 / 7))
-    ]
+    assert cooccurrence_dictionary(VERSES, min_count=3) == [("casa", "house", pytest.approx(6 / 7))]
     assert cooccurrence_dictionary(VERSES, min_count=2, min_dice=0.9) == [("perro", "dog", 1.0)]
     assert cooccurrence_dictionary(VERSES[::-1], min_count=2) == cooccurrence_dictionary(
         VERSES, min_count=2

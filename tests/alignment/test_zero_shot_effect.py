@@ -8,8 +8,8 @@ import copy
 import os
 
 import torch
-from allennlp.common import Params
 from allennlp.commands.train import train_model
+from allennlp.common import Params
 from allennlp.data import DatasetReader
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models import Model
