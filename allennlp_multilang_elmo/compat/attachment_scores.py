@@ -22,13 +22,14 @@ from allennlp.training.metrics import attachment_scores
 
 from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
-_V = TypeVar("_V")
+# The values `dist_reduce_sum` accepts.
+_V = TypeVar("_V", int, float, torch.Tensor)
 
 
 def dist_reduce_total(value: _V) -> _V:
     """`dist_reduce_sum` of the total of a tensor, whose shape may then differ between workers."""
     if isinstance(value, torch.Tensor):
-        value = value.sum()  # type: ignore[assignment]
+        value = value.sum()
     return dist_reduce_sum(value)
 
 

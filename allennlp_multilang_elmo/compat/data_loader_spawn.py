@@ -45,7 +45,11 @@ class _PatchedWorkerContext:
         return getattr(self._context, name)
 
     def Process(self, target: Callable[..., None], args: tuple = (), **kwargs) -> BaseProcess:
-        return self._context.Process(target=run_patched, args=(target, *args), **kwargs)
+        # `BaseContext` declares no `Process`; every concrete context (what `get_context` returns)
+        # defines it.
+        return self._context.Process(  # type: ignore[attr-defined]
+            target=run_patched, args=(target, *args), **kwargs
+        )
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ out of the torch call; `verbose` only ever printed a message when the rate dropp
 """
 
 import logging
-from typing import List, Union
+from typing import List, Literal, Union, cast
 
 import torch
 from allennlp.training.learning_rate_schedulers.pytorch_lr_schedulers import (
@@ -40,18 +40,21 @@ def _init(
 ) -> None:
     if verbose:
         logger.warning("reduce_on_plateau: torch no longer supports 'verbose'; ignoring it")
+    # The config schema keeps AllenNLP's `str` annotations; torch checks the values itself.
     lr_scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer=optimizer,
-        mode=mode,
+        mode=cast(Literal["min", "max"], mode),
         factor=factor,
         patience=patience,
-        threshold_mode=threshold_mode,
+        threshold_mode=cast(Literal["rel", "abs"], threshold_mode),
         threshold=threshold,
         cooldown=cooldown,
         min_lr=min_lr,
         eps=eps,
     )
-    super(ReduceOnPlateauLearningRateScheduler, self).__init__(lr_scheduler)
+    # AllenNLP annotates the wrapped scheduler as torch's old `_LRScheduler`, which
+    # `ReduceLROnPlateau` no longer derives from; the wrapper only uses methods both have.
+    super(ReduceOnPlateauLearningRateScheduler, self).__init__(lr_scheduler)  # type: ignore[arg-type]
 
 
 # torch deprecated `verbose` in 2.2 (a warning at every construction) and later removed it.

@@ -33,7 +33,8 @@ def numpy_scalar_globals() -> List[Any]:
     """
     codes = "?" + numpy.typecodes["AllInteger"] + numpy.typecodes["AllFloat"]
     dtype_classes = sorted({type(numpy.dtype(code)) for code in codes}, key=lambda c: c.__name__)
-    return [numpy._core.multiarray.scalar, numpy.dtype, *dtype_classes]
+    # numpy's stubs do not declare the private `_core` package that pickles of numpy 2 name.
+    return [numpy._core.multiarray.scalar, numpy.dtype, *dtype_classes]  # type: ignore[attr-defined]
 
 
 def _trusted_getitem(self: TensorCache, key: str) -> torch.Tensor:
@@ -50,7 +51,8 @@ def _trusted_getitem(self: TensorCache, key: str) -> torch.Tensor:
         return tensor
 
 
-# The weights-only default came with torch 2.6; `numpy._core` (the allow-listed module) with numpy 2.
+# The weights-only default came with torch 2.6; `numpy._core` (the allow-listed module) with
+# numpy 2.
 VERSIONS = {"allennlp": "==2.10.1", "torch": ">=2.6", "numpy": ">=2"}
 """The installed versions this patch was written for (see `written_for`)."""
 
