@@ -1,4 +1,6 @@
-"""The Bible and EWT files in data/ follow the split rule of scripts/split_bible.py and their READMEs."""
+"""
+The Bible and EWT files in data/ follow the split rule of scripts/split_bible.py and their READMEs.
+"""
 
 import importlib.util
 from pathlib import Path

@@ -79,6 +79,6 @@ def test_readme_counts_and_licence():
             len(re.findall(r"^\d+\t", text, re.M)),
             len(re.findall(r"^\d+-\d+\t", text, re.M)),
         ]
-        assert counted == [
-            int(n.replace(",", "")) for n in (sentences, words, multiword_tokens)
-        ], name
+        assert counted == [int(n.replace(",", "")) for n in (sentences, words, multiword_tokens)], (
+            name
+        )

@@ -1,4 +1,4 @@
+from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BilmTextDatasetReader
 from allennlp_multilang_elmo.data.dataset_readers.universal_dependencies_multilang import (
     UniversalDependenciesMultiLangDatasetReader,
 )
-from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BilmTextDatasetReader

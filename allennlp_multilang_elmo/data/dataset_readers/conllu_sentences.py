@@ -163,8 +163,7 @@ def tree_problem(sentence: ParsedSentence, span: SentenceSpan) -> Optional[str]:
     if len(roots) > 1:
         return problem(
             sentence.lines[roots[1] - 1],
-            f"the sentence has {len(roots)} roots (words {', '.join(map(str, roots))} have "
-            "head 0)",
+            f"the sentence has {len(roots)} roots (words {', '.join(map(str, roots))} have head 0)",
         )
     # 0: not seen yet, 1: on the path being followed, 2: known to reach the root.
     state = [2] + [0] * len(heads)

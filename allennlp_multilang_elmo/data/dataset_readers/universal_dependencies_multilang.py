@@ -6,7 +6,7 @@ import random
 import re
 from collections import defaultdict
 from contextlib import ExitStack
-from typing import BinaryIO, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import BinaryIO, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, cast
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path
@@ -137,14 +137,14 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
 
     def __init__(
         self,
-        token_indexers: Dict[str, TokenIndexer] = None,
+        token_indexers: Optional[Dict[str, TokenIndexer]] = None,
         use_language_specific_pos: bool = False,
-        tokenizer: Tokenizer = None,
-        languages: List[str] = None,
-        file_languages: Dict[str, str] = None,
+        tokenizer: Optional[Tokenizer] = None,
+        languages: Optional[List[str]] = None,
+        file_languages: Optional[Dict[str, str]] = None,
         allow_missing_languages: bool = False,
         allow_invalid_trees: bool = False,
-        instances_per_language: int = None,
+        instances_per_language: Optional[int] = None,
         seed: int = 13,
         **kwargs,
     ) -> None:
@@ -191,7 +191,7 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
             else:
                 pass_index = self._next_pass
                 self._next_pass += 1
-            stream = self._balanced_pass(treebanks, pass_index)
+            stream = self._balanced_pass(treebanks, self.instances_per_language, pass_index)
 
         # Per file: how many sentences that are not trees were let through, and the first problem.
         invalid_trees: Dict[str, Tuple[int, str]] = {}
@@ -282,7 +282,7 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         return match.group(1)
 
     def _balanced_pass(
-        self, treebanks: List[_Treebank], pass_index: int
+        self, treebanks: List[_Treebank], per_language: int, pass_index: int
     ) -> Iterator[Tuple[str, SentenceSpan]]:
         pools: Dict[str, List[SentenceSpan]] = defaultdict(list)
         for treebank in treebanks:
@@ -295,20 +295,24 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         samples = {
             language: [
                 pools[language][index]
-                for index in self._visit_order(language, len(pools[language]), pass_index)
+                for index in self._visit_order(
+                    language, len(pools[language]), per_language, pass_index
+                )
             ]
             for language in languages
         }
-        for position in range(self.instances_per_language):
+        for position in range(per_language):
             for language in languages:
                 yield language, samples[language][position]
 
-    def _visit_order(self, language: str, pool_size: int, pass_index: int) -> List[int]:
+    def _visit_order(
+        self, language: str, pool_size: int, needed: int, pass_index: int
+    ) -> List[int]:
         """
-        The pool indices that pass `pass_index` visits: positions `[k N, (k + 1) N)` of an endless
-        sequence of permutations of the pool, the `c`-th one seeded by `(seed, language, c)`.
+        The `needed` pool indices that pass `pass_index` visits: positions `[k N, (k + 1) N)` (`N`
+        is `needed`) of an endless sequence of permutations of the pool, the `c`-th one seeded by
+        `(seed, language, c)`.
         """
-        needed = self.instances_per_language
         cycle, skip = divmod(pass_index * needed, pool_size)
         order: List[int] = []
         while len(order) < needed:
@@ -320,11 +324,11 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         return order[:needed]
 
     def text_to_instance(
-        self,  # type: ignore
+        self,
         lang: str,
         words: List[str],
         upos_tags: List[str],
-        dependencies: List[Tuple[str, int]] = None,
+        dependencies: Optional[List[Tuple[str, int]]] = None,
     ) -> Instance:
         """
         # Parameters
@@ -363,7 +367,8 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
         return Instance(fields)
 
     def apply_token_indexers(self, instance: Instance) -> None:
-        instance["words"].token_indexers = self._indexers_for(instance["metadata"]["lang"])
+        language = cast(MetadataField, instance["metadata"])["lang"]
+        cast(TextField, instance["words"]).token_indexers = self._indexers_for(language)
 
     def _indexers_for(self, language: str) -> Dict[str, TokenIndexer]:
         indexers = self._indexers_by_language.get(language)

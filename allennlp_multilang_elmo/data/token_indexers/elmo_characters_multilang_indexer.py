@@ -20,16 +20,16 @@ from allennlp_multilang_elmo.common.language_codes import (
 class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
     """
     AllenNLP's `elmo_characters` indexer that also emits the instance's language, so that the
-    language reaches `elmo_token_embedder_multilang` through the batch, with any model (e.g. the stock
-    `biaffine_parser`) and with batches that mix languages. Its output is
+    language reaches `elmo_token_embedder_multilang` through the batch, with any model (e.g. the
+    stock `biaffine_parser`) and with batches that mix languages. Its output is
     `{"elmo_tokens": (timesteps, 50) character ids, "lang": (timesteps, 16) language code bytes}`,
     which `BasicTextFieldEmbedder` passes to the embedder as `forward(elmo_tokens=..., lang=...)`.
     The language is repeated for every token (and all zeros for padding) so that AllenNLP's
     `get_text_field_mask`, which may pick either tensor, still finds the right mask.
 
     The language does not come from the vocabulary: the dataset reader binds it per instance (see
-    `for_language`, used by `universal_dependencies_multilang`'s `apply_token_indexers`), so languages
-    never seen in training work after archive loading.
+    `for_language`, used by `universal_dependencies_multilang`'s `apply_token_indexers`), so
+    languages never seen in training work after archive loading.
 
     Registered as a `TokenIndexer` with name "elmo_characters_multilang".
 
@@ -48,10 +48,11 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
         self,
         language: Optional[str] = None,
         namespace: str = "elmo_characters",
-        tokens_to_add: Dict[str, int] = None,
+        tokens_to_add: Optional[Dict[str, int]] = None,
         token_min_padding_length: int = 0,
     ) -> None:
-        super().__init__(namespace, tokens_to_add, token_min_padding_length)
+        # AllenNLP's parent accepts `None` (its default) but does not annotate it as Optional.
+        super().__init__(namespace, tokens_to_add, token_min_padding_length)  # type: ignore[arg-type]
         self._language = check_language(language) if language is not None else None
 
     @property
@@ -70,9 +71,9 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
     def tokens_to_indices(self, tokens: List[Token], vocabulary: Vocabulary) -> IndexedTokenList:
         if self._language is None:
             raise ConfigurationError(
-                "elmo_characters_multilang does not know the language of this instance: read it with "
-                "the universal_dependencies_multilang reader (which binds each instance's language) "
-                "or set the indexer's `language`"
+                "elmo_characters_multilang does not know the language of this instance: read it "
+                "with the universal_dependencies_multilang reader (which binds each instance's "
+                "language) or set the indexer's `language`"
             )
         indexed = super().tokens_to_indices(tokens, vocabulary)
         indexed["lang"] = [encode_language(self._language)] * len(tokens)
