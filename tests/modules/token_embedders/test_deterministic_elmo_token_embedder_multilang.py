@@ -154,3 +154,36 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         )
         assert isinstance(embedder, DeterministicElmoTokenEmbedderMultiLang)
         assert embedder._elmos["en"]._cache is not None
+
+
+def test_evaluation_scores_do_not_depend_on_batching(tmp_path):
+    """The demo parser in deterministic mode scores a treebank alike in any batch size and order."""
+    from allennlp.data import Vocabulary
+    from allennlp.data.data_loaders import SimpleDataLoader
+    from allennlp.data.dataset_readers import DatasetReader
+    from allennlp.models import Model
+    from allennlp.training.util import evaluate
+
+    from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
+
+    files = write_multilang_elmo(str(tmp_path / "elmo"), ["en", "de", "fr", "es", "it"])
+    elmo = "elmo_token_embedder_multilang_deterministic"
+    overrides = {"model": {"text_field_embedder": {"token_embedders": {"elmo": {"type": elmo}}}}}
+    config = Params(demo_config(files, "", "", overrides))
+    reader = DatasetReader.from_params(config.pop("validation_dataset_reader"))
+    treebank = os.path.join(REPO_ROOT, "data", "ud-pud", "es_pud-ud-dev.conllu")
+    instances = list(reader.read(treebank))[:40]
+    vocab = Vocabulary.from_instances(instances)
+    torch.manual_seed(0)
+    model = Model.from_params(vocab=vocab, params=config.pop("model")).eval()
+
+    def scores(batch_size: int, order) -> dict:
+        loader = SimpleDataLoader([instances[i] for i in order], batch_size, vocab=vocab)
+        metrics = evaluate(model, loader, cuda_device=-1)
+        return {k: v for k, v in metrics.items() if k.startswith(("UAS", "LAS", "UPOS"))}
+
+    forward = list(range(len(instances)))
+    expected = scores(1, forward)
+    assert expected["UAS_es"] > 0 and expected["UPOS_es"] > 0
+    assert scores(5, list(reversed(forward))) == expected
+    assert scores(len(instances), forward[3:] + forward[:3]) == expected
