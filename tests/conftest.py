@@ -5,6 +5,7 @@ processes oversubscribe the cores and small operations spend most of their time 
 hand-offs. One thread per process, also for the processes that tests start (they inherit the
 environment), keeps tiny-model tests fast and their timing independent of machine load.
 """
+
 import os
 
 for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

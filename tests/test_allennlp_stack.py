@@ -6,6 +6,7 @@ generated ELMo. The CLI runs from the repository root, whose `.allennlp_plugins`
 and with it the compat patches. Each CLI process costs about ten seconds of imports, so each test
 does the most it can with few of them.
 """
+
 import json
 import os
 import pathlib

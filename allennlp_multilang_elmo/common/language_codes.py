@@ -3,6 +3,7 @@ Languages travel from an `Instance` to the embedder inside the batch's tensors, 
 as fixed-length rows of UTF-8 bytes: reversible, vocabulary-free (any language, seen in training or
 not, survives archiving) and batchable by AllenNLP's default tensor collation.
 """
+
 from typing import List
 
 import torch
@@ -33,8 +34,8 @@ def encode_language(language: str) -> List[int]:
 
 def decode_languages(codes: torch.Tensor) -> List[str]:
     """
-    Decodes a `(..., LANGUAGE_CODE_LENGTH)` tensor of byte rows into a flat list of languages, one per
-    row; an all-zero row (a padding instance) decodes to `""`.
+    Decodes a `(..., LANGUAGE_CODE_LENGTH)` tensor of byte rows into a flat list of languages, one
+    per row; an all-zero row (a padding instance) decodes to `""`.
     """
     if codes.size(-1) != LANGUAGE_CODE_LENGTH:
         raise ValueError(

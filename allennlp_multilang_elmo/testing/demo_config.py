@@ -1,6 +1,6 @@
 """
-The shipped demo experiment (`training_configs/demo_zero_shot.jsonnet`), pointed at other ELMo models
-and data, so tests train exactly what the README's demo trains, only smaller.
+The shipped demo experiment (`training_configs/demo_zero_shot.jsonnet`), pointed at other ELMo
+models and data, so tests train exactly what the README's demo trains, only smaller.
 """
 
 import copy

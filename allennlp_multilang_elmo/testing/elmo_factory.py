@@ -1,6 +1,7 @@
 """
-Writers for tiny ELMo biLMs in the bilm-tf file layout (options.json + hdf5 weights) and for alignment
-matrices, so tests and demos can build real, loadable models of any size without the network.
+Writers for tiny ELMo biLMs in the bilm-tf file layout (options.json + hdf5 weights) and for
+alignment matrices, so tests and demos can build real, loadable models of any size without the
+network.
 
 Every file is written under a temporary name beside its final one and renamed when complete, so an
 interrupted or failed write never leaves a partial file; sizes and language codes are checked
@@ -46,7 +47,8 @@ def check_language_code(language: str) -> str:
     ):
         raise ConfigurationError(
             f"{language!r} is not a plain language code: use letters, digits, '_' and '-', "
-            f"starting with a letter, at most {LANGUAGE_CODE_LENGTH} characters (e.g. 'en', 'pt-br')"
+            f"starting with a letter, at most {LANGUAGE_CODE_LENGTH} characters "
+            "(e.g. 'en', 'pt-br')"
         )
     return language
 
@@ -179,7 +181,7 @@ def write_elmo_model(
 
 
 def write_elmo_options(options: Dict[str, Any], options_file: str) -> str:
-    """Writes `options` (checked) as bilm-tf's `options.json` to `options_file`; returns the path."""
+    """Writes `options` (checked) as bilm-tf's options.json to `options_file`; returns the path."""
     check_elmo_options(options)
     with _written_atomically(options_file) as temporary, open(temporary, "w") as f:
         json.dump(options, f, indent=2)

@@ -6,7 +6,7 @@ resumed run reaches the checkpoint's batch.
 
 import logging
 import random
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple, cast
 
 import numpy
 import torch
@@ -21,7 +21,10 @@ def random_states() -> Dict[str, Any]:
     The states of Python's, numpy's and torch's global generators (and of every CUDA device's),
     made only of what `torch.load` reads with `weights_only=True`.
     """
-    _, keys, position, has_gauss, gauss = numpy.random.get_state()
+    # numpy's stubs type this (legacy) call as returning a dict, which only `legacy=False` does.
+    _, keys, position, has_gauss, gauss = cast(
+        Tuple[str, numpy.ndarray, int, int, float], numpy.random.get_state()
+    )
     states: Dict[str, Any] = {
         "python": random.getstate(),
         "numpy": {

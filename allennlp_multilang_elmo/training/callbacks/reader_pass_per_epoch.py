@@ -29,5 +29,6 @@ class ReaderPassPerEpochCallback(TrainerCallback):
     @staticmethod
     def _set_pass(trainer, pass_index: int) -> None:
         reader = getattr(trainer.data_loader, "reader", None)
-        if hasattr(reader, "set_pass"):
-            reader.set_pass(pass_index)
+        set_pass = getattr(reader, "set_pass", None)
+        if set_pass is not None:
+            set_pass(pass_index)
