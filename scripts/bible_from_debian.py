@@ -41,8 +41,7 @@ def parse_export(lines: Iterable[str]) -> Dict[str, str]:
         elif current is not None:
             verses[current].append(line)
     return {
-        reference: " ".join(part for part in parts if part)
-        for reference, parts in verses.items()
+        reference: " ".join(part for part in parts if part) for reference, parts in verses.items()
     }
 
 
