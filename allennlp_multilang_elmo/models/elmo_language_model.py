@@ -1,6 +1,7 @@
 import math
 from typing import Any, Dict, List, Optional
 
+import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
@@ -113,6 +114,7 @@ class ElmoLanguageModel(Model):
         # Targets skip the padding id 0: the softmax's rows are ids 1..V-1.
         num_words = vocab.get_vocab_size(namespace) - 1
         dim = self.options["lstm"]["projection_dim"]
+        self._softmax: torch.nn.Module
         if num_samples:
             if num_samples >= num_words:
                 raise ConfigurationError(
@@ -126,7 +128,7 @@ class ElmoLanguageModel(Model):
         self._sums = {"forward": 0.0, "backward": 0.0}
         self._counts = {"forward": 0, "backward": 0}
 
-    def forward(self, tokens: TextFieldTensors) -> Dict[str, torch.Tensor]:  # type: ignore
+    def forward(self, tokens: TextFieldTensors) -> Dict[str, torch.Tensor]:
         """
         # Parameters
 
@@ -169,7 +171,7 @@ class ElmoLanguageModel(Model):
     def representations(
         self,
         characters: torch.Tensor,
-        mask: torch.BoolTensor,
+        mask: torch.Tensor,
         dropout: Optional[torch.nn.Module] = None,
     ) -> List[torch.Tensor]:
         """
@@ -196,7 +198,7 @@ class ElmoLanguageModel(Model):
         """Forgets the LSTM state carried between batches: the next batch starts from zeros."""
         self._lstm.reset_states()
 
-    def elmo_weights(self):
+    def elmo_weights(self) -> Dict[str, numpy.ndarray]:
         """The biLM's weights as bilm-tf arrays (`elmo_weights_of`), for `write_elmo_files`."""
         return elmo_weights_of(self._token_encoder, self._lstm)
 

@@ -36,10 +36,10 @@ def complete_elmo_options(options: Dict[str, Any]) -> Dict[str, Any]:
     `max_characters_per_token` 50 and `bidirectional`.
     """
     options = copy.deepcopy(options)
-    for key, value in _INFERENCE_OPTIONS.items():
-        options.setdefault(key, value)
-    for key, value in _INFERENCE_CHAR_CNN.items():
-        options["char_cnn"].setdefault(key, value)
+    for key, flag in _INFERENCE_OPTIONS.items():
+        options.setdefault(key, flag)
+    for key, size in _INFERENCE_CHAR_CNN.items():
+        options["char_cnn"].setdefault(key, size)
     for key in ("cell_clip", "proj_clip"):
         options["lstm"].setdefault(key, None)
     return options

@@ -99,12 +99,13 @@ class BilmTextDatasetReader(DatasetReader):
             yield fields[self._column]
 
     def _tokenize(self, texts: Iterable[str]) -> Iterable[List[str]]:
-        if self._spacy is not None:
-            for document in self._spacy.tokenizer.pipe(texts, batch_size=1000):
-                yield [token.text for token in document if not token.is_space]
-        else:
+        if self._tokenizer is not None:
             for text in texts:
-                yield [token.text for token in self._tokenizer.tokenize(text)]
+                yield [str(token.text) for token in self._tokenizer.tokenize(text)]
+        else:
+            tokenizer = self._spacy.tokenizer  # type: ignore[union-attr]
+            for document in tokenizer.pipe(texts, batch_size=1000):  # type: ignore[union-attr]
+                yield [token.text for token in document if not token.is_space]
 
     def read_sentences(self, file_path: str) -> List[List[str]]:
         """
@@ -141,7 +142,7 @@ class BilmTextDatasetReader(DatasetReader):
             for r in range(streams if k < size else longer):
                 yield self.text_to_instance(sentences[starts[r] + k])
 
-    def text_to_instance(self, words: List[str]) -> Instance:  # type: ignore[override]
+    def text_to_instance(self, words: List[str]) -> Instance:
         """One sentence, as `tokens`: `<S>`, the words, `</S>`."""
         tokens = [Token(BOS)] + [Token(word) for word in words] + [Token(EOS)]
         return Instance({"tokens": TextField(tokens)})
