@@ -3,13 +3,14 @@ A trained archive carries its ELMo files once and loads anywhere; checkpoints ho
 weights.
 """
 
-import json
+import os
 import shutil
 import subprocess
 
+import conllu
 import torch
 
-from allennlp_multilang_elmo.testing.demo_config import ALLENNLP, OFFLINE, train_demo
+from allennlp_multilang_elmo.testing.demo_config import ALLENNLP, OFFLINE, REPO_ROOT, train_demo
 
 
 def test_archive_loads_from_another_folder_without_the_original_files(tmp_path):
@@ -26,26 +27,31 @@ def test_archive_loads_from_another_folder_without_the_original_files(tmp_path):
     elsewhere.mkdir()
     shutil.copy(serialization_dir / "model.tar.gz", elsewhere)
     shutil.rmtree(tmp_path / "run" / "elmo")
-    (elsewhere / "in.jsonl").write_text(
-        json.dumps({"lang": "es", "words": ["El", "gato", "duerme", "."]}) + "\n"
+    # `allennlp parse` of a CoNLL-U file and of raw text, from that folder.
+    shutil.copy(
+        os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang", "es_pud-ud-dev.conllu"),
+        elsewhere / "es_test.conllu",
     )
-    result = subprocess.run(
-        [
-            ALLENNLP,
-            "predict",
-            "model.tar.gz",
-            "in.jsonl",
-            "--include-package",
-            "allennlp_multilang_elmo",
-            "--silent",
-            "--output-file",
-            "out.jsonl",
-        ],
-        cwd=elsewhere,
-        env=OFFLINE,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    prediction = json.loads((elsewhere / "out.jsonl").read_text())
-    assert len(prediction["predicted_heads"]) == 4
+    (elsewhere / "raw.txt").write_text("El gato duerme .\n")
+    for inputs, extra in [("es_test.conllu", []), ("raw.txt", ["--input-format", "text"])]:
+        result = subprocess.run(
+            [
+                ALLENNLP,
+                "parse",
+                "model.tar.gz",
+                inputs,
+                "--lang",
+                "es",
+                "--output-file",
+                f"{inputs}.parsed.conllu",
+                *extra,
+            ],
+            cwd=elsewhere,
+            env=OFFLINE,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        with open(elsewhere / f"{inputs}.parsed.conllu", encoding="utf-8") as f:
+            sentences = conllu.parse(f.read())
+        assert sentences and all(token["head"] is not None for s in sentences for token in s)
