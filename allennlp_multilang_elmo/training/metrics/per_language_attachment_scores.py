@@ -1,17 +1,17 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.distributed as dist
-from allennlp.common.util import is_distributed
 from allennlp.training.metrics.metric import Metric
+
+from allennlp_multilang_elmo.training.metrics.per_language_counts import PerLanguageCounts
 
 
 @Metric.register("per_language_attachment_scores")
-class PerLanguageAttachmentScores(Metric):
+class PerLanguageAttachmentScores(PerLanguageCounts):
     """
     Unlabeled and labeled attachment scores per language (`UAS_<lang>`, `LAS_<lang>`), plus their
-    unweighted means over `average_languages` (`UAS_AVG`, `LAS_AVG`; over every language seen when it
-    is `None`).
+    unweighted means over `average_languages` (`UAS_AVG`, `LAS_AVG`; over every language seen
+    when it is `None`).
 
     Unlike one `AttachmentScores` per language, counts stay local until `get_metric`, which reduces
     them over the union of the languages that all workers saw: in distributed training the workers'
@@ -25,9 +25,8 @@ class PerLanguageAttachmentScores(Metric):
     """
 
     def __init__(self, average_languages: Optional[Sequence[str]] = None) -> None:
-        self._average_languages = list(average_languages) if average_languages else None
         # language -> [unlabeled correct, labeled correct, scored words]
-        self._counts: Dict[str, torch.Tensor] = {}
+        super().__init__(3, average_languages)
 
     def __call__(  # type: ignore
         self,
@@ -36,7 +35,7 @@ class PerLanguageAttachmentScores(Metric):
         predicted_labels: torch.Tensor,
         gold_indices: torch.Tensor,
         gold_labels: torch.Tensor,
-        mask: torch.BoolTensor,
+        mask: torch.Tensor,
     ) -> None:
         """
         # Parameters
@@ -53,12 +52,10 @@ class PerLanguageAttachmentScores(Metric):
         )
         correct_heads = (predicted_indices == gold_indices) & mask
         correct_both = correct_heads & (predicted_labels == gold_labels)
-        per_instance = torch.stack(
-            [correct_heads.sum(-1), correct_both.sum(-1), mask.sum(-1)], dim=-1
-        ).cpu()
-        for row, language in enumerate(languages):
-            counts = self._counts.setdefault(language, torch.zeros(3, dtype=torch.long))
-            counts += per_instance[row]
+        self._add_counts(
+            languages,
+            torch.stack([correct_heads.sum(-1), correct_both.sum(-1), mask.sum(-1)], dim=-1),
+        )
 
     def get_metric(self, reset: bool = False) -> Dict[str, float]:
         counts = self._reduced_counts()
@@ -66,11 +63,7 @@ class PerLanguageAttachmentScores(Metric):
         for language, (unlabeled, labeled, total) in counts.items():
             metrics[f"UAS_{language}"] = float(unlabeled) / float(total) if total > 0 else 0.0
             metrics[f"LAS_{language}"] = float(labeled) / float(total) if total > 0 else 0.0
-        averaged = [
-            language
-            for language in (self._average_languages or sorted(counts))
-            if language in counts
-        ]
+        averaged = self._averaged_languages(counts)
         if averaged:
             for score in ("UAS", "LAS"):
                 metrics[f"{score}_AVG"] = sum(
@@ -79,23 +72,3 @@ class PerLanguageAttachmentScores(Metric):
         if reset:
             self.reset()
         return metrics
-
-    def _reduced_counts(self) -> Dict[str, torch.Tensor]:
-        if not is_distributed():
-            return dict(sorted(self._counts.items()))
-        gathered: List[List[str]] = [[] for _ in range(dist.get_world_size())]
-        dist.all_gather_object(gathered, sorted(self._counts))
-        languages = sorted({language for worker in gathered for language in worker})
-        if not languages:
-            return {}
-        stacked = torch.stack(
-            [self._counts.get(language, torch.zeros(3, dtype=torch.long)) for language in languages]
-        )
-        # gloo reduces CPU tensors; NCCL needs them on the worker's device.
-        device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else "cpu"
-        stacked = stacked.to(device)
-        dist.all_reduce(stacked, op=dist.ReduceOp.SUM)
-        return dict(zip(languages, stacked.cpu()))
-
-    def reset(self) -> None:
-        self._counts = {}
