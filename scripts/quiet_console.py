@@ -62,7 +62,7 @@ def _epoch_summary(run: str) -> Optional[str]:
     )
     if per_language:
         line += "; LAS " + " ".join(
-            f"{l} {percent[f'validation_LAS_{l}']:.1f}" for l in per_language
+            f"{language} {percent[f'validation_LAS_{language}']:.1f}" for language in per_language
         )
     return line
 

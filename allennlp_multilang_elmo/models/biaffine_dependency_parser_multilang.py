@@ -1,6 +1,6 @@
 import inspect
 from os import PathLike
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union, cast
 
 import torch
 from allennlp.common import Params
@@ -32,15 +32,16 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     the parser, tags raw text.
 
     The language of each instance comes from `metadata["lang"]` (as
-    `universal_dependencies_multilang` writes it). If the words were indexed by `elmo_characters_multilang`, the language already
-    travels inside the text field tensors; otherwise the model adds it there in the same form, for
-    every token embedder whose `forward` takes a `lang`. Either way batches may mix languages.
+    `universal_dependencies_multilang` writes it). If the words were indexed by
+    `elmo_characters_multilang`, the language already travels inside the text field tensors;
+    otherwise the model adds it there in the same form, for every token embedder whose `forward`
+    takes a `lang`. Either way batches may mix languages.
 
     # The POS tagger
 
     With `pos_tagger = True` a tagger head predicts each word's tag in the `pos` namespace (UPOS
-    with the shipped readers) from the word representations of `text_field_embedder` (the aligned ELMo
-    vectors, shared by all languages), optionally through `pos_tagger_encoder`, then
+    with the shipped readers) from the word representations of `text_field_embedder` (the aligned
+    ELMo vectors, shared by all languages), optionally through `pos_tagger_encoder`, then
     `pos_tagger_feedforward` and a linear layer. Its cross-entropy on the words with a known tag is
     added to the parser's loss, weighted by `pos_tagger_loss_weight`, and its accuracy per
     language is reported as `UPOS_<lang>` (and `UPOS_AVG` over `langs_for_early_stop`).
@@ -88,14 +89,14 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         encoder: Seq2SeqEncoder,
         tag_representation_dim: int,
         arc_representation_dim: int,
-        tag_feedforward: FeedForward = None,
-        arc_feedforward: FeedForward = None,
-        pos_tag_embedding: Embedding = None,
+        tag_feedforward: Optional[FeedForward] = None,
+        arc_feedforward: Optional[FeedForward] = None,
+        pos_tag_embedding: Optional[Embedding] = None,
         use_mst_decoding_for_validation: bool = True,
-        langs_for_early_stop: List[str] = None,
+        langs_for_early_stop: Optional[List[str]] = None,
         pos_tagger: bool = False,
-        pos_tagger_encoder: Seq2SeqEncoder = None,
-        pos_tagger_feedforward: FeedForward = None,
+        pos_tagger_encoder: Optional[Seq2SeqEncoder] = None,
+        pos_tagger_feedforward: Optional[FeedForward] = None,
         pos_tagger_loss_weight: float = 1.0,
         dropout: float = 0.0,
         input_dropout: float = 0.0,
@@ -163,12 +164,12 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         initializer(self)
 
     def forward(
-        self,  # type: ignore
+        self,
         words: TextFieldTensors,
         pos_tags: torch.LongTensor,
         metadata: List[Dict[str, Any]],
-        head_tags: torch.LongTensor = None,
-        head_indices: torch.LongTensor = None,
+        head_tags: Optional[torch.LongTensor] = None,
+        head_indices: Optional[torch.LongTensor] = None,
     ) -> Dict[str, torch.Tensor]:
         """
         As `biaffine_parser`'s `forward`; `metadata` must carry each instance's `"lang"`.
@@ -206,7 +207,10 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         if self._pos_tagger_output is not None:
             known = mask & ~missing
             pos_tag_loss = sequence_cross_entropy_with_logits(
-                tagged["logits"], pos_tags, known, average="token"
+                cast(torch.FloatTensor, tagged["logits"]),
+                pos_tags,
+                cast(torch.BoolTensor, known),
+                average="token",
             )
             output["pos_tag_loss"] = pos_tag_loss
             output["loss"] = output["loss"] + self._pos_tagger_loss_weight * pos_tag_loss
@@ -220,8 +224,8 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         self,
         embedded_text_input: torch.Tensor,
         mask: torch.BoolTensor,
-        head_tags: torch.LongTensor = None,
-        head_indices: torch.LongTensor = None,
+        head_tags: Optional[torch.LongTensor] = None,
+        head_indices: Optional[torch.LongTensor] = None,
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """
         The parent's `_parse`, after the tagger (if any) has tagged the words and replaced the POS
@@ -256,17 +260,13 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         predicted = logits.masked_fill(self._never_predicted_pos, float("-inf")).argmax(-1)
         return logits, predicted
 
-    def _missing_pos_tags(
-        self, pos_tags: torch.LongTensor, mask: torch.BoolTensor
-    ) -> torch.BoolTensor:
+    def _missing_pos_tags(self, pos_tags: torch.LongTensor, mask: torch.BoolTensor) -> torch.Tensor:
         """Which words' input tags are not in the `pos` vocabulary (the out-of-vocabulary index)."""
         if self._missing_pos_index is None:
             return torch.zeros_like(mask)
         return (pos_tags == self._missing_pos_index) & mask
 
-    def make_output_human_readable(
-        self, output_dict: Dict[str, torch.Tensor]
-    ) -> Dict[str, torch.Tensor]:
+    def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """
         The parent's output (`predicted_heads`, `predicted_dependencies`), and with the tagger
         `predicted_pos` (the tagger's tags) and `pos` (the tags the parser used), lists of strings.

@@ -1,11 +1,12 @@
 import json
 import logging
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, cast
 
 import spacy
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
+from allennlp.data.fields import MetadataField
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 from allennlp_models.structured_prediction.predictors.biaffine_dependency_parser import (
@@ -72,7 +73,7 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
         """The language codes the model can parse (`None` if its embedder does not say)."""
         return self._languages
 
-    def predict(self, sentence: str, lang: str) -> JsonDict:  # type: ignore[override]
+    def predict(self, sentence: str, lang: str) -> JsonDict:
         """Parses a raw `sentence` in language `lang`."""
         return self.predict_json({"sentence": sentence, "lang": lang})
 
@@ -114,7 +115,7 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
         else:
             words = self._tokenize(json_dict["sentence"], language)
         pos = self._pos_tags(json_dict.get("pos"), len(words))
-        return self._dataset_reader.text_to_instance(language, words, pos)  # type: ignore
+        return self._dataset_reader.text_to_instance(language, words, pos)
 
     def _pos_tags(self, given: Optional[List[str]], length: int) -> List[str]:
         """The input tags, with `"_"` for missing and unknown ones (warned about once)."""
@@ -148,7 +149,7 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
         # instance's language, and adds the hierplane trees (from `pos`: the parser's tags).
         outputs = super().predict_batch_instance(instances)
         for instance, output in zip(instances, outputs):
-            output["lang"] = instance["metadata"]["lang"]
+            output["lang"] = cast(MetadataField, instance["metadata"])["lang"]
         return outputs
 
 

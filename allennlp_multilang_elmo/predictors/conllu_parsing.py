@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from typing import Iterator, List, NamedTuple, Optional, Sequence, TextIO
+from typing import IO, Iterator, List, NamedTuple, Optional, Sequence
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
@@ -114,7 +114,7 @@ def _language(
         return language
     reader = predictor._dataset_reader
     try:
-        from_name = reader._language_of(path)  # type: ignore[attr-defined]
+        from_name = reader._language_of(path)
     except (AttributeError, ConfigurationError):
         raise ConfigurationError(
             f"{path}: cannot tell its language from the file name; pass --lang"
@@ -161,7 +161,7 @@ def _conllu_sentences(path: str, lines: List[str]) -> Iterator[Sentence]:
 
 
 def _conllu_sentence(path: str, first: int, block: List[str]) -> Sentence:
-    word_lines = []
+    word_lines: List[int] = []
     for offset, line in enumerate(block):
         if line.startswith("#"):
             continue
@@ -202,7 +202,7 @@ def _parse_batch(
     predictor: BiaffineDependencyParserMultiLangPredictor,
     language: str,
     batch: List[Sentence],
-    output: TextIO,
+    output: IO[str],
 ) -> int:
     """Parses `batch` and writes it to `output`; returns the number of words."""
     inputs = []

@@ -12,7 +12,8 @@ from allennlp.commands import main
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table, language_scores
-from allennlp_multilang_elmo.testing.demo_config import FIXTURES, train_demo as train
+from allennlp_multilang_elmo.testing.demo_config import FIXTURES
+from allennlp_multilang_elmo.testing.demo_config import train_demo as train
 
 
 def run_cli(monkeypatch, *args: str) -> None:

@@ -1,7 +1,7 @@
 import copy
 import json
-from typing import List
 import os
+from typing import List
 
 import pytest
 import torch
@@ -19,7 +19,8 @@ from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, deep_merge, d
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 LANGUAGES = ["en", "de", "fr", "es", "it"]
 TRAIN_LANGUAGES = ["en", "de", "fr"]
-# A zero-mean bias of a softmax over heads gets no gradient; AllenNLP's own parser tests skip it too.
+# A zero-mean bias of a softmax over heads gets no gradient; AllenNLP's own parser tests skip it
+# too.
 GRADIENTS_TO_IGNORE = {"arc_attention._bias"}
 
 

@@ -4,10 +4,10 @@ import os
 import numpy
 import pytest
 import torch
+from allennlp.commands.train import train_model_from_file
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import ModelTestCase
-from allennlp.commands.train import train_model_from_file
 from allennlp.data import Vocabulary
 from allennlp.models import Model
 from allennlp.models.archival import archive_model
@@ -98,9 +98,7 @@ class TestElmoLanguageModel(ModelTestCase):
         # Untrained, every word of the vocabulary is about equally likely.
         vocab_size = self.vocab.get_vocab_size("tokens") - 1
         assert vocab_size / 2 < metrics["perplexity"] < vocab_size * 2
-        assert metrics["perplexity"] == pytest.approx(
-            float(torch.exp(output["loss"])), rel=1e-4
-        )
+        assert metrics["perplexity"] == pytest.approx(float(torch.exp(output["loss"])), rel=1e-4)
 
 
 class TestExport:

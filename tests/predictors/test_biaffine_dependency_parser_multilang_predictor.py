@@ -64,7 +64,8 @@ class TestBiaffineDependencyParserMultiLangPredictor:
     def test_raw_sentences_use_the_language_rules(self):
         output = self.predictor.predict("L'homme dort.", "fr")
         assert output["words"] == ["L'", "homme", "dort", "."]
-        # spaCy has no rules for this code: its multi-language rules split on spaces and punctuation.
+        # spaCy has no rules for this code: its multi-language rules split on spaces and
+        # punctuation.
         assert self.predictor._tokenize("kot pies.", "qq") == ["kot", "pies", "."]
 
     def test_batches_mix_languages(self):
