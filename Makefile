@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` (train + zero-shot evaluation on the shipped data)
 # and `make test`. Both install the pinned environment into .venv first (a no-op when up to date).
-.PHONY: install demo test
+.PHONY: install demo test lint
 
 install:
 	bash scripts/install.sh
@@ -10,3 +10,9 @@ demo: install
 
 test: install
 	.venv/bin/python -m pytest
+
+# ruff (lint and formatting, line length 100) and mypy on the package, as configured in pyproject.toml.
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy

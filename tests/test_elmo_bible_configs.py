@@ -1,12 +1,12 @@
-"""training_configs/elmo_bible.jsonnet and demo_en_es.jsonnet: consistent, and the biLM one trains."""
+"""training_configs/elmo_bible.jsonnet and demo_en_es.jsonnet: consistent; the biLM one trains."""
 
 import json
 import os
 
 import numpy
 import pytest
-from allennlp.common import Params
 from allennlp.commands.train import train_model
+from allennlp.common import Params
 
 from allennlp_multilang_elmo.commands.elmo_export import export_elmo_archive
 from allennlp_multilang_elmo.modules.elmo_weights import check_elmo_options, expected_weight_shapes
