@@ -215,8 +215,10 @@ class AlignedElmo(torch.nn.Module):
             with torch.no_grad():
                 output = self._bilm(elmo_tokens[missing], num_layers=self._layers_to_run)
             computed = torch.stack([output["activations"][layer] for layer in self._cache.layers])
-            for index, row in enumerate(missing):
-                found[row] = self._cache.put(keys[row], computed[:, index, : positions[row]])
+            written = self._cache.put(
+                {keys[row]: computed[:, i, : positions[row]] for i, row in enumerate(missing)}
+            )
+            found.update({row: written[keys[row]] for row in missing})
         stored = elmo_tokens.new_zeros(
             (len(self._cache.layers), batch_size, timesteps + 2, self.output_dim), dtype=torch.float
         )

@@ -4,12 +4,13 @@ where a sentence's activations depend on nothing but the sentence and the biLM.
 """
 
 import hashlib
+import io
 import json
 import logging
 import os
-import warnings
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
+import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import TensorCache, cached_path
@@ -25,9 +26,10 @@ CACHE_FORMAT = 1
 
 class ElmoActivationCache:
     """
-    The activations of the layers a scalar mix reads, one entry per sentence, kept in AllenNLP's
-    `TensorCache` (lmdb: every entry is written in its own transaction, so a killed run leaves
-    whole entries or none, and several processes may share the file).
+    The activations of the layers a scalar mix reads, one entry per sentence (a `.npy` array), in
+    an lmdb file opened through AllenNLP's `TensorCache` (which lets several processes share it).
+    A batch's entries are read in one transaction and written in one, so a killed run leaves
+    whole batches or nothing.
 
     An entry's key hashes the sentence's character ids together with everything that changes its
     activations: the language, the weight file's bytes, the options, the stored layers, the
@@ -100,25 +102,47 @@ class ElmoActivationCache:
     ) -> Dict[int, torch.Tensor]:
         """
         The stored `(len(layers), num_positions, dim)` activations of the rows that have an entry,
-        by row.
+        by row, read in one transaction.
         """
         found = {}
-        for row, (key, positions) in enumerate(zip(keys, num_positions)):
-            if key in self._cache:
-                value = self._cache[key]
-                # A foreign or colliding entry is recomputed, never misused.
-                if value.shape == (len(self.layers), positions, dim):
-                    found[row] = value.float()
+        with self._cache.lmdb_env.begin(write=False) as transaction:
+            for row, (key, positions) in enumerate(zip(keys, num_positions)):
+                buffer = transaction.get(key.encode())
+                if buffer is None:
+                    continue
+                value = _from_bytes(buffer)
+                # A foreign, colliding or damaged entry is recomputed, never misused.
+                if value is not None and value.shape == (len(self.layers), positions, dim):
+                    found[row] = torch.from_numpy(value).float()
         return found
 
-    def put(self, key: str, activations: torch.Tensor) -> torch.Tensor:
-        """Stores one sentence's activations; returns them as they will be read back."""
-        stored = activations.detach().to(self._dtype)
-        with warnings.catch_warnings():
-            # TensorCache checks sizes through the deprecated `Tensor.storage()`.
-            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
-            self._cache[key] = stored
-        self.written += 1
-        if self.written % 1000 == 0:
+    def put(self, entries: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """
+        Stores sentences' activations, all in one transaction (a killed run leaves all of them or
+        none); returns them as they will be read back.
+        """
+        stored = {
+            key: value.detach().cpu().to(self._dtype).numpy() for key, value in entries.items()
+        }
+        with self._cache.lmdb_env.begin(write=True) as transaction:
+            for key, value in stored.items():
+                transaction.put(key.encode(), _to_bytes(value))
+        before = self.written
+        self.written += len(stored)
+        if self.written // 1000 > before // 1000:
             logger.info("ELMo activation cache %s: %s", self.path, self.size())
-        return stored.float()
+        return {key: torch.from_numpy(value).float() for key, value in stored.items()}
+
+
+def _to_bytes(array: numpy.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    numpy.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _from_bytes(buffer: bytes) -> Optional[numpy.ndarray]:
+    # .npy: a plain header and the numbers; nothing is unpickled.
+    try:
+        return numpy.load(io.BytesIO(buffer), allow_pickle=False)
+    except ValueError:
+        return None

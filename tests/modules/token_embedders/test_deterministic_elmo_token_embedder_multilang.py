@@ -2,6 +2,7 @@
 
 import os
 
+import numpy
 import pytest
 import torch
 from allennlp.common import Params
@@ -10,6 +11,7 @@ from allennlp.common.testing import AllenNlpTestCase
 from allennlp.modules.elmo import batch_to_ids
 from allennlp.modules.token_embedders import TokenEmbedder
 
+from allennlp_multilang_elmo.modules.elmo_activation_cache import _to_bytes as cache_bytes
 from allennlp_multilang_elmo.modules.token_embedders import DeterministicElmoTokenEmbedderMultiLang
 from allennlp_multilang_elmo.testing import write_alignment, write_multilang_elmo
 
@@ -97,10 +99,13 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         char_ids = batch_to_ids(SENTENCES)
         expected = embedder(char_ids, "fr")
         cache = embedder._elmos["fr"]._cache
-        key = cache.key(char_ids[0, :4])
-        cache._cache[key] = torch.zeros(1, 2)  # wrong shape, as a foreign or broken entry
+        keys = [cache.key(char_ids[0, :4]), cache.key(char_ids[1, :3])]
+        with cache._cache.lmdb_env.begin(write=True) as transaction:
+            transaction.put(keys[0].encode(), b"not an array")  # a damaged entry
+            transaction.put(keys[1].encode(), cache_bytes(numpy.zeros((1, 2))))  # a foreign one
         assert (embedder(char_ids, "fr") - expected).abs().max() <= 1e-6
-        assert cache._cache[key].shape == (3, 6, 16)  # rewritten
+        # Both were recomputed and rewritten.
+        assert set(cache.lookup(keys, [6, 5], 16)) == {0, 1}
 
     def test_half_precision_cache(self):
         cached = self.embedder(activation_cache=self.cache, cache_half_precision=True)
