@@ -28,7 +28,12 @@ def test_listed_in_allennlp_help(monkeypatch, capsys):
 def test_exports_a_trained_archive_that_allennlp_reads(tmp_path, monkeypatch, capsys):
     params = Params(
         {
-            "dataset_reader": {"type": "bilm_text", "num_streams": 8, "column": 2, "language": "es"},
+            "dataset_reader": {
+                "type": "bilm_text",
+                "num_streams": 8,
+                "column": 2,
+                "language": "es",
+            },
             "train_data_path": CORPUS,
             "model": {
                 "type": "elmo_bilm_language_model",
