@@ -1,23 +1,17 @@
 import json
 import os
-import sys
 
 import numpy
 import pytest
-from allennlp.commands import main
 
 from allennlp_multilang_elmo.alignment.anchors import elmo_anchors
 from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
 from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
+from allennlp_multilang_elmo.testing.cli import run_cli
 from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
 from allennlp_multilang_elmo.testing.rotated_twin import write_rotated_twin
 
 CORPUS = os.path.join(REPO_ROOT, "data", "ud-pud", "en_pud-ud-dev.conllu")
-
-
-def run_cli(monkeypatch, *args: str) -> None:
-    monkeypatch.setattr(sys, "argv", ["allennlp", *args])
-    main(prog="allennlp")
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,14 @@
 import json
 import os
-import sys
 
 import pytest
-from allennlp.commands import main
 
 from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
 from allennlp_multilang_elmo.testing import write_elmo_model
+from allennlp_multilang_elmo.testing.cli import run_cli
 from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
 
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
-
-
-def run_cli(monkeypatch, *args: str) -> None:
-    monkeypatch.setattr(sys, "argv", ["allennlp", *args])
-    main(prog="allennlp")
 
 
 def test_listed_in_allennlp_help(monkeypatch, capsys):

@@ -1,22 +1,16 @@
 import os
-import sys
 
 import pytest
-from allennlp.commands import main
 from allennlp.commands.train import train_model
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 
 from allennlp_multilang_elmo.testing import elmo_options
+from allennlp_multilang_elmo.testing.cli import run_cli
 from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
 
 CORPUS = os.path.join(REPO_ROOT, "tests", "fixtures", "bilm", "bible_en_es.tsv")
-
-
-def run_cli(monkeypatch, *args: str) -> None:
-    monkeypatch.setattr(sys, "argv", ["allennlp", *args])
-    main(prog="allennlp")
 
 
 def test_listed_in_allennlp_help(monkeypatch, capsys):

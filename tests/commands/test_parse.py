@@ -7,25 +7,17 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import conllu
 import pytest
-from allennlp.commands import main
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 from allennlp_models.structured_prediction.models.biaffine_dependency_parser import POS_TO_IGNORE
 
 from allennlp_multilang_elmo.predictors.conllu_parsing import parse_files
+from allennlp_multilang_elmo.testing.cli import run_cli
 from allennlp_multilang_elmo.testing.demo_config import ALLENNLP, OFFLINE, REPO_ROOT, train_demo
-
-
-def run_cli(monkeypatch, *args: str) -> None:
-    """Runs `allennlp ARGS` in this process."""
-    monkeypatch.setattr(sys, "argv", ["allennlp", *args])
-    main(prog="allennlp")
-
 
 SPANISH_TEST = os.path.join(REPO_ROOT, "data", "ud-pud", "es_pud-ud-test.conllu")
 EMPTY_NODE = "8.1\tvacío\tvacío\tNOUN\t_\t_\t_\t_\t8:nmod\t_"

@@ -1,18 +1,17 @@
 import json
-import sys
 
 import pytest
-from allennlp.commands import main
 from allennlp.common.checks import ConfigurationError
 
+from allennlp_multilang_elmo.testing.cli import run_cli
 
-def run_cli(monkeypatch, *args: str) -> None:
-    monkeypatch.setattr(sys, "argv", ["allennlp", "write-tiny-elmo", *args])
-    main(prog="allennlp")
+
+def write_elmo(monkeypatch, *args: str) -> None:
+    run_cli(monkeypatch, "write-tiny-elmo", *args)
 
 
 def test_released_layout(tmp_path, monkeypatch, capsys):
-    run_cli(monkeypatch, str(tmp_path), "--languages", "en", "pt-br", "--layout", "released")
+    write_elmo(monkeypatch, str(tmp_path), "--languages", "en", "pt-br", "--layout", "released")
     files = json.loads(capsys.readouterr().out)
     assert files["weight_files"]["pt-br"] == str(tmp_path / "pt-br_weights.hdf5")
     assert files["aligning_files"]["en"] == str(tmp_path / "en_best_mapping.pth")
@@ -30,7 +29,7 @@ def test_released_layout(tmp_path, monkeypatch, capsys):
 def test_non_positive_sizes_are_refused_before_writing(tmp_path, monkeypatch, capsys, flag, value):
     out = tmp_path / "out"
     with pytest.raises(SystemExit):
-        run_cli(monkeypatch, str(out), "--languages", "en", flag, value)
+        write_elmo(monkeypatch, str(out), "--languages", "en", flag, value)
     assert f"argument {flag}: must be a positive integer, not '{value}'" in capsys.readouterr().err
     assert not out.exists()
 
@@ -38,5 +37,5 @@ def test_non_positive_sizes_are_refused_before_writing(tmp_path, monkeypatch, ca
 def test_path_traversal_in_a_language_writes_nothing(tmp_path, monkeypatch):
     out = tmp_path / "out"
     with pytest.raises(ConfigurationError, match="'../x' is not a plain language code"):
-        run_cli(monkeypatch, str(out), "--languages", "en", "../x")
+        write_elmo(monkeypatch, str(out), "--languages", "en", "../x")
     assert list(tmp_path.iterdir()) == []

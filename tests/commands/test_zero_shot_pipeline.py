@@ -5,21 +5,14 @@ The README's main job at test scale: `allennlp train` of the shipped demo config
 
 import json
 import os
-import sys
 
 import pytest
-from allennlp.commands import main
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table, language_scores
+from allennlp_multilang_elmo.testing.cli import run_cli
 from allennlp_multilang_elmo.testing.demo_config import FIXTURES
 from allennlp_multilang_elmo.testing.demo_config import train_demo as train
-
-
-def run_cli(monkeypatch, *args: str) -> None:
-    """Runs `allennlp ARGS` in this process (the CLI's import cost is paid once)."""
-    monkeypatch.setattr(sys, "argv", ["allennlp", *args])
-    main(prog="allennlp")
 
 
 @pytest.fixture(scope="module")
