@@ -5,7 +5,6 @@ running sums per type and layer, so memory grows with the vocabulary, never with
 """
 
 import functools
-import hashlib
 import itertools
 import json
 import logging
@@ -14,7 +13,6 @@ from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Se
 
 import numpy
 import torch
-from allennlp.common.file_utils import cached_path
 from allennlp.common.tqdm import Tqdm
 from allennlp.common.util import int_to_device
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
@@ -27,6 +25,7 @@ from allennlp_multilang_elmo.alignment.text_files import numbered_lines
 from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
 from allennlp_multilang_elmo.modules.aligned_elmo import bilm_implementation
 from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+from allennlp_multilang_elmo.modules.elmo_weights import weight_file_hash
 
 logger = logging.getLogger(__name__)
 
@@ -178,14 +177,6 @@ def read_vocabulary(path: str) -> List[str]:
     return words
 
 
-def sha256_of_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def _word_character_ids(word: str) -> torch.Tensor:
     return torch.tensor(ELMoCharacterMapper().convert_word_to_char_ids(word), dtype=torch.int16)
@@ -315,7 +306,7 @@ def elmo_anchors(
     summary = {
         "options_file": options_file,
         "weight_file": weight_file,
-        "weight_file_sha256": sha256_of_file(cached_path(weight_file)),
+        "weight_file_sha256": weight_file_hash(weight_file),
         "input_files": files,
         "layers": layers,
         "num_layers": bilm.num_layers,
