@@ -141,8 +141,11 @@ def _to_bytes(array: numpy.ndarray) -> bytes:
 
 
 def _from_bytes(buffer: bytes) -> Optional[numpy.ndarray]:
-    # .npy: a plain header and the numbers; nothing is unpickled.
+    # Only a .npy array is accepted: a plain header and the numbers, nothing unpickled. Anything
+    # else (an .npz archive, a truncated or foreign value) reads as a miss.
+    if not buffer.startswith(numpy.lib.format.MAGIC_PREFIX):
+        return None
     try:
-        return numpy.load(io.BytesIO(buffer), allow_pickle=False)
-    except ValueError:
+        return numpy.lib.format.read_array(io.BytesIO(buffer), allow_pickle=False)
+    except (ValueError, EOFError, OSError):
         return None

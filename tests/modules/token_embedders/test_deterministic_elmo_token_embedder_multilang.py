@@ -1,5 +1,6 @@
 """Deterministic mode and the activation cache of the multilingual embedder."""
 
+import io
 import os
 
 import numpy
@@ -99,13 +100,16 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         char_ids = batch_to_ids(SENTENCES)
         expected = embedder(char_ids, "fr")
         cache = embedder._elmos["fr"]._cache
-        keys = [cache.key(char_ids[0, :4]), cache.key(char_ids[1, :3])]
+        keys = [cache.key(char_ids[row, :length]) for row, length in enumerate([4, 3, 6])]
+        archive = io.BytesIO()
+        numpy.savez(archive, numpy.zeros((1, 2)))
         with cache._cache.lmdb_env.begin(write=True) as transaction:
             transaction.put(keys[0].encode(), b"not an array")  # a damaged entry
             transaction.put(keys[1].encode(), cache_bytes(numpy.zeros((1, 2))))  # a foreign one
+            transaction.put(keys[2].encode(), archive.getvalue())  # an .npz, not an .npy
         assert (embedder(char_ids, "fr") - expected).abs().max() <= 1e-6
-        # Both were recomputed and rewritten.
-        assert set(cache.lookup(keys, [6, 5], 16)) == {0, 1}
+        # All were recomputed and rewritten.
+        assert set(cache.lookup(keys, [6, 5, 8], 16)) == {0, 1, 2}
 
     def test_half_precision_cache(self):
         cached = self.embedder(activation_cache=self.cache, cache_half_precision=True)
