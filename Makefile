@@ -1,12 +1,16 @@
 # The two commands of the README: `make demo` (train + zero-shot evaluation on the shipped data)
 # and `make test`. Both install the pinned environment into .venv first (a no-op when up to date).
-.PHONY: install demo test lint
+.PHONY: install demo demo-tiny test lint
 
 install:
 	bash scripts/install.sh
 
 demo: install
 	bash scripts/demo.sh
+
+# The tiny random-ELMo demo of the whole pipeline (about 3 minutes; the test suite trains it too).
+demo-tiny: install
+	bash scripts/demo_tiny.sh
 
 test: install
 	.venv/bin/python -m pytest

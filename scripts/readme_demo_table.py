@@ -1,7 +1,7 @@
 """
 Rewrites the demo table in README.md from a `make demo` run (default: output/demo/latest): the
-test scores of `test_metrics.json` as `allennlp attachment-table` prints them, zero-shot languages
-taken from the run's config. Run it after `make demo`:
+Markdown table that `scripts/demo_en_es_evaluate.py` wrote to the run's `table.md`. Run it after
+`make demo`:
 
     .venv/bin/python scripts/readme_demo_table.py
 """
@@ -10,30 +10,25 @@ import argparse
 import os
 import re
 
-from allennlp_multilang_elmo.commands.attachment_table import (
-    attachment_table,
-    language_scores,
-    read_metrics,
-    training_languages,
-)
-
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = "<!-- demo table: written by scripts/readme_demo_table.py -->"
 END = "<!-- end of demo table -->"
 
 
 def demo_table(run: str) -> str:
-    metrics_file = os.path.join(run, "test_metrics.json")
-    _, scores = language_scores(read_metrics(metrics_file), name=metrics_file)
-    trained = training_languages(run)
-    return attachment_table(scores, [language for language in scores if language not in trained])
+    path = os.path.join(run, "table.md")
+    with open(path, encoding="utf-8") as f:
+        table = f.read().strip()
+    if not table.startswith("| parser input |"):
+        raise ValueError(f"{path} is not a demo table (see scripts/demo_en_es_evaluate.py)")
+    return table
 
 
 def replace_table(readme: str, table: str) -> str:
     pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.DOTALL)
     if not pattern.search(readme):
         raise ValueError(f"README.md has no demo table between {BEGIN!r} and {END!r}")
-    return pattern.sub(lambda _: f"{BEGIN}\n```\n{table}\n```\n{END}", readme)
+    return pattern.sub(lambda _: f"{BEGIN}\n{table}\n{END}", readme)
 
 
 def main() -> None:

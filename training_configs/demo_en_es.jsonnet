@@ -1,15 +1,19 @@
-// The real demo (scripts/demo_en_es.sh): a parser trained on English only (UD English EWT dev+test,
+// The demo (`make demo`, scripts/demo.sh): a parser trained on English only (UD English EWT dev+test,
 // data/ud-en-ewt) with the small English ELMo trained on the Bible (data/elmo-bible/en), then
 // evaluated zero-shot on Spanish UD PUD with the Spanish Bible ELMo, aligned onto the English one
 // (data/elmo-bible/es/align.pth) or not (scripts/demo_en_es_evaluate.py swaps in the identity).
+// With UPOS input the parser also trains a UPOS tagger on the ELMo vectors, whose tags stand in
+// for missing ones, so that `allennlp parse` takes raw text.
 //
 //   DEMO_POS=true  .venv/bin/allennlp train training_configs/demo_en_es.jsonnet -s RUN   (words + UPOS)
 //   DEMO_POS=false .venv/bin/allennlp train training_configs/demo_en_es.jsonnet -s RUN   (ELMo alone)
 //
 // Spanish never appears in training; its biLM and alignment are in the config so that the archive
 // holds them. The biLMs are frozen and deterministic (every sentence starts from the same warm
-// state), so their activations are computed once into output/demo-en-es/activation-cache and
-// reused by every later epoch, run and evaluation.
+// state), so their activations are computed once into output/demo/activation-cache and reused by
+// every later epoch, run and evaluation. The encoder is torch's LSTM, as in the original system's
+// configuration (AllenNLP's stacked_bidirectional_lstm, a Python loop over time steps, took half
+// of each epoch).
 local use_pos = std.extVar("DEMO_POS") == "true";
 local elmo_dir = "data/elmo-bible/";
 local elmo_dim = 128;
@@ -42,18 +46,25 @@ local reader = {
           // (each language has its own), leaving Spanish with an untrained one.
           scalar_mix_parameters: [0, 0, 0],
           dropout: 0.3,
-          activation_cache: "output/demo-en-es/activation-cache",
+          activation_cache: "output/demo/activation-cache",
         },
       },
     },
     [if use_pos then "pos_tag_embedding"]: { embedding_dim: pos_dim, vocab_namespace: "pos" },
+    [if use_pos then "pos_tagger"]: true,
+    [if use_pos then "pos_tagger_encoder"]: {
+      type: "lstm",
+      input_size: elmo_dim,
+      hidden_size: 64,
+      bidirectional: true,
+    },
     encoder: {
-      type: "stacked_bidirectional_lstm",
+      type: "lstm",
       input_size: elmo_dim + (if use_pos then pos_dim else 0),
       hidden_size: 100,
       num_layers: 2,
-      recurrent_dropout_probability: 0.3,
-      use_highway: true,
+      bidirectional: true,
+      dropout: 0.3,
     },
     use_mst_decoding_for_validation: true,
     arc_representation_dim: 100,
@@ -75,8 +86,10 @@ local reader = {
     validation_metric: "+LAS_AVG",
     callbacks: [
       { type: "console_logger", should_log_inputs: false },
+      { type: "exact_resume" },
       { type: "elmo_files_in_archive" },
     ],
+    checkpointer: { type: "recoverable" },
     enable_default_callbacks: false,
     optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
     cuda_device: -1,

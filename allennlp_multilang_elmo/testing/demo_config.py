@@ -1,5 +1,5 @@
 """
-The shipped demo experiment (`training_configs/demo_zero_shot.jsonnet`), pointed at other ELMo
+The shipped tiny demo experiment (`training_configs/demo_tiny.jsonnet`), pointed at other ELMo
 models and data, so tests train exactly what the README's demo trains, only smaller.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 from allennlp.common import Params
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEMO_CONFIG = os.path.join(REPO_ROOT, "training_configs", "demo_zero_shot.jsonnet")
+DEMO_CONFIG = os.path.join(REPO_ROOT, "training_configs", "demo_tiny.jsonnet")
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
