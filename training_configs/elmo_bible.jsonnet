@@ -56,6 +56,9 @@ local reader = {
     optimizer: { type: "adam", lr: 0.002 },
     grad_norm: 10.0,
     validation_metric: "-perplexity",
+    // AllenNLP's default console logger also dumps the first batch's tensors into the log.
+    callbacks: [{ type: "console_logger", should_log_inputs: false }],
+    enable_default_callbacks: false,
     cuda_device: -1,
   },
   random_seed: 13370,

@@ -94,11 +94,15 @@ local reader(extra) = {
     // Epoch k trains on pass k of the balanced stream, with data loader workers too.
     // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
     // The ELMo files go into the archive (once), so it loads anywhere: see include_in_archive.
+    // The console logger without the dump of the first batch's tensors that AllenNLP's default one
+    // writes into the log.
     callbacks: [
       { type: "reader_pass_per_epoch" },
+      { type: "console_logger", should_log_inputs: false },
       { type: "exact_resume" },
       { type: "elmo_files_in_archive" },
     ],
+    enable_default_callbacks: false,
     // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
     checkpointer: { type: "recoverable" },
     optimizer: { type: "adam" },

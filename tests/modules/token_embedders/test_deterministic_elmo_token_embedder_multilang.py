@@ -1,7 +1,10 @@
 """Deterministic mode and the activation cache of the multilingual embedder."""
 
 import io
+import json
 import os
+import subprocess
+import sys
 
 import numpy
 import pytest
@@ -83,6 +86,40 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         assert not torch.equal(first, second)  # new dropout masks on the cached pass
         first.sum().backward()
         assert embedder._projection.weight.grad.abs().sum() > 0
+
+    def test_processes_writing_one_cache_at_once(self):
+        # As data-parallel workers of a distributed run do: each process fills the shared folder
+        # with its own and common sentences, at the same time.
+        script = (
+            "import json, sys, torch\n"
+            "from allennlp.modules.elmo import batch_to_ids\n"
+            "from allennlp_multilang_elmo.modules.token_embedders import "
+            "DeterministicElmoTokenEmbedderMultiLang\n"
+            "files, cache, sentences = json.loads(sys.argv[1])\n"
+            "embedder = DeterministicElmoTokenEmbedderMultiLang(dropout=0.0, "
+            "activation_cache=cache, **files)\n"
+            "for start in range(0, len(sentences), 2):\n"
+            "    embedder(batch_to_ids(sentences[start : start + 2]), 'fr')\n"
+        )
+        words = [f"mot{i}" for i in range(40)]
+        shards = [
+            [words[i : i + 3 + i % 5] for i in range(offset, 40, 2)] + SENTENCES
+            for offset in (0, 1)
+        ]
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, json.dumps([self.files, self.cache, shard])]
+            )
+            for shard in shards
+        ]
+        assert [process.wait(timeout=120) for process in processes] == [0, 0]
+        cached = self.embedder(activation_cache=self.cache)
+        counter = cached._elmos["fr"]._bilm = CountingBiLm(cached._elmos["fr"]._bilm)
+        fresh = self.embedder()
+        for shard in shards:
+            char_ids = batch_to_ids(shard)
+            assert (cached(char_ids, "fr") - fresh(char_ids, "fr")).abs().max() <= 1e-6
+        assert counter.sentences == 0  # every sentence of both processes was stored, intact
 
     def test_changed_weights_never_serve_stale_activations(self):
         self.embedder(activation_cache=self.cache)(batch_to_ids(SENTENCES), "fr")
