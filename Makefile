@@ -8,7 +8,7 @@ install:
 demo: install
 	bash scripts/demo.sh
 
-# The tiny random-ELMo demo of the whole pipeline (about 3 minutes; the test suite trains it too).
+# The tiny random-ELMo demo of the whole pipeline (under 2 minutes; the test suite trains it too).
 demo-tiny: install
 	bash scripts/demo_tiny.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The tiny demo (`make demo-tiny`, about 3 minutes): cross-lingual dependency parsing trained on
+# The tiny demo (`make demo-tiny`, under 2 minutes): cross-lingual dependency parsing trained on
 # en+de+fr PUD and evaluated zero-shot on es and it, with tiny random ELMo models (one per
 # language) and alignment matrices: the whole pipeline, none of the method. Every run gets its own
 # folder under output/demo-tiny/ (output/demo-tiny/latest points at the newest). The console shows
