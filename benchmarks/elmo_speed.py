@@ -18,6 +18,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -308,9 +309,9 @@ def cache_report(
 
     root = tempfile.mkdtemp(prefix="elmo-cache-benchmark-")
     runs = {v: demo_training(v, root, epochs, threads, elmo_files) for v in variants}
-    biLMs = "the demo's biLMs" if elmo_files is None else "the original geometry's biLM"
+    bilms = "the demo's biLMs" if elmo_files is None else "the original geometry's biLM"
     print(
-        f"demo training with {biLMs}, {epochs} epochs, {threads} threads (seconds per epoch, "
+        f"demo training with {bilms}, {epochs} epochs, {threads} threads (seconds per epoch, "
         "training and validation; epoch 1 fills the cache)"
     )
     for variant, run in runs.items():
@@ -329,6 +330,7 @@ def cache_report(
     )
     print(f"cached run's attachment scores identical to the uncached deterministic run: {same}")
     print(f"cache size: {du(os.path.join(root, 'activation-cache'))}")
+    shutil.rmtree(root)  # the runs and the cache: up to a few GiB
 
 
 def du(directory: str) -> str:
