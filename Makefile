@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` (train + zero-shot evaluation on the shipped data)
 # and `make test`. Both install the pinned environment into .venv first (a no-op when up to date).
-.PHONY: install demo demo-tiny test lint
+.PHONY: install demo demo-tiny test test-fast lint
 
 install:
 	bash scripts/install.sh
@@ -20,3 +20,7 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+
+# The unit tier for the inner loop (under two minutes): the suite without its end-to-end tests.
+test-fast: install
+	.venv/bin/python -m pytest -m "not end_to_end"

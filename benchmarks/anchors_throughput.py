@@ -23,10 +23,11 @@ from typing import Callable, List
 import torch
 from allennlp.modules.elmo import batch_to_ids
 
-from allennlp_multilang_elmo.alignment.anchors import compute_anchors, load_bilm
+from allennlp_multilang_elmo.alignment.anchors import compute_anchors
 from allennlp_multilang_elmo.alignment.corpus import read_sentences
+from allennlp_multilang_elmo.modules.elmo_bilm import build_bilm
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,7 +63,7 @@ def main() -> None:
 
     options = elmo_options(projection_dim=64, cell_dim=256, filters=((1, 32), (2, 32), (3, 64)))
     options_file, weight_file = write_elmo_model(tempfile.mkdtemp(), seed=1, options=options)
-    bilm = load_bilm(options_file, weight_file)
+    bilm = build_bilm(options_file, weight_file).eval()
     num_layers = bilm.num_layers
     # A learned mix: every layer is computed, as for anchors of every layer.
     embedder = ElmoTokenEmbedderMultiLang(

@@ -29,9 +29,13 @@ import conllu
 import torch
 from allennlp.modules.elmo import Elmo, batch_to_ids
 
+from allennlp_multilang_elmo.modules.elmo_weights import write_elmo_options, write_elmo_weights
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, random_elmo_weights
 from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_weights
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
+OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 ORIGINAL = dict(
     char_dim=16,
@@ -55,13 +59,10 @@ def model_files(geometry: Dict, name: str, model_dir: str = MODEL_DIR) -> Tuple[
     options_file = os.path.join(directory, "options.json")
     weight_file = os.path.join(directory, "weights.hdf5")
     if not os.path.exists(weight_file):
-        os.makedirs(directory, exist_ok=True)
         options = elmo_options(**geometry)
-        with open(options_file, "w") as f:
-            json.dump(options, f)
+        write_elmo_options(options, options_file)
         # ~1/sqrt(fan-in): activations in a realistic range, clips firing only sometimes.
-        write_elmo_weights(options, weight_file + ".tmp", seed=0, scale=0.03)
-        os.replace(weight_file + ".tmp", weight_file)
+        write_elmo_weights(random_elmo_weights(options, seed=0, scale=0.03), weight_file)
     return options_file, weight_file
 
 
@@ -259,8 +260,6 @@ def demo_training(
     """
     from allennlp.common import Params
 
-    from allennlp_multilang_elmo.testing.demo_config import ALLENNLP, OFFLINE
-
     params = Params.from_file(DEMO_EN_ES, ext_vars={"DEMO_POS": "true"}).as_dict(quiet=True)
     model = params["model"]
     elmo = model["text_field_embedder"]["token_embedders"]["elmo"]
@@ -274,7 +273,7 @@ def demo_training(
         model["encoder"]["input_size"] = dim + model["pos_tag_embedding"]["embedding_dim"]
         model["pos_tagger_encoder"]["input_size"] = dim
     if variant == "stateful":
-        elmo["type"] = "elmo_token_embedder_multilang"
+        elmo["deterministic"] = False
     if variant == "cached":
         elmo["activation_cache"] = os.path.join(root, "activation-cache")
     params["trainer"].update(num_epochs=epochs, patience=None)

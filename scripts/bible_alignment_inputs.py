@@ -13,12 +13,15 @@ Inputs for aligning the Spanish Bible biLM onto the English one (scripts/align_e
 """
 
 import argparse
-import collections
 import os
 from typing import List
 
-from allennlp_multilang_elmo.alignment.atomic_files import atomic_outputs
-from allennlp_multilang_elmo.alignment.parallel_dictionary import cooccurrence_dictionary
+from allennlp_multilang_elmo.alignment.dictionary import write_dictionary
+from allennlp_multilang_elmo.alignment.parallel_dictionary import (
+    add_identical_strings,
+    cooccurrence_dictionary,
+)
+from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
 from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BilmTextDatasetReader
 
 BIBLE = "data/bible-en-es/parallel_en_es-{}.tsv"
@@ -40,27 +43,21 @@ def main(argv: List[str] = None) -> None:
     everything = {
         language: sentences(language, "train") + heldout[language] for language in COLUMNS
     }
-    pairs = cooccurrence_dictionary(zip(everything["es"], everything["en"]))
-    counts = {
-        language: collections.Counter(word for verse in verses for word in verse)
-        for language, verses in heldout.items()
-    }
-    paired = {source for source, _, _ in pairs}
-    identical = [
-        word
-        for word, count in counts["es"].most_common()
-        if count >= args.min_count and counts["en"][word] >= args.min_count and word not in paired
-    ]
+    scored = cooccurrence_dictionary(zip(everything["es"], everything["en"]))
+    pairs = add_identical_strings(
+        [(source, target) for source, target, _ in scored],
+        heldout["es"],
+        heldout["en"],
+        args.min_count,
+    )
     with atomic_outputs() as outputs:
         for language, verses in heldout.items():
             path = os.path.join(args.output_dir, f"heldout.{language}.txt")
             with open(outputs.path(path), "w", encoding="utf-8") as f:
                 f.writelines(" ".join(verse) + "\n" for verse in verses)
-        with open(outputs.path(args.dictionary), "w", encoding="utf-8") as f:
-            f.writelines(f"{source} {target}\n" for source, target, _ in pairs)
-            f.writelines(f"{word} {word}\n" for word in identical)
+        write_dictionary(outputs.path(args.dictionary), pairs)
     print(
-        f"{len(pairs)} co-occurrence pairs and {len(identical)} identical strings in "
+        f"{len(scored)} co-occurrence pairs and {len(pairs) - len(scored)} identical strings in "
         f"{args.dictionary}"
     )
 

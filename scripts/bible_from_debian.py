@@ -16,10 +16,11 @@ This is a maintenance tool: the package and its tests only read the files in `da
 """
 
 import argparse
-import os
 import re
 import subprocess
 from typing import Dict, Iterable, List
+
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
 
 MODULES = {"en": "engWEB2015eb", "es": "spaRV1909eb"}
 RANGE = "Gen 1:1-Rev 22:21"
@@ -71,10 +72,8 @@ def main(argv: List[str] = None) -> None:
     parser.add_argument("--output", required=True, help="the parallel TSV file to write")
     args = parser.parse_args(argv)
     lines = pair_verses(export_module(MODULES["en"]), export_module(MODULES["es"]))
-    temporary = f"{args.output}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as out:
+    with atomic_file(args.output) as temporary, open(temporary, "w", encoding="utf-8") as out:
         out.writelines(line + "\n" for line in lines)
-    os.replace(temporary, args.output)
     print(f"{len(lines)} verse pairs written to {args.output}")
 
 

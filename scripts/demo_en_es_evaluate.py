@@ -20,19 +20,12 @@ from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models.archival import load_archive
 from allennlp.training.util import evaluate
 
-from allennlp_multilang_elmo.modules.aligned_elmo import AlignedElmo
+from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
 
 DATA = {
     "en": "data/ud-pud/en_pud-ud-t*.conllu",
     "es": "data/ud-pud/es_pud-ud-*.conllu",
 }
-
-
-def spanish_elmo(model: torch.nn.Module) -> AlignedElmo:
-    matches = [m for name, m in model.named_modules() if name.endswith("_elmos.es")]
-    if len(matches) != 1 or not isinstance(matches[0], AlignedElmo):
-        raise ValueError("the model has no Spanish ELMo")
-    return matches[0]
 
 
 def scores(model, reader, path: str, language: str) -> Dict[str, float]:
@@ -52,9 +45,8 @@ def evaluate_run(run: str) -> Dict[str, Dict[str, float]]:
     model, reader = archive.model.eval(), archive.validation_dataset_reader
     results = {"en": scores(model, reader, DATA["en"], "en")}
     results["es_aligned"] = scores(model, reader, DATA["es"], "es")
-    elmo = spanish_elmo(model)
-    with torch.no_grad():
-        elmo.alignment.copy_(torch.eye(elmo.alignment.size(-1)).expand_as(elmo.alignment))
+    (embedder,) = multilang_embedders(model)
+    embedder.set_alignment("es", None)  # the identity: "not aligned"
     results["es_unaligned"] = scores(model, reader, DATA["es"], "es")
     results["pos_input"] = "pos_tag_embedding" in archive.config["model"]
     with open(os.path.join(run, "demo_metrics.json"), "w") as f:

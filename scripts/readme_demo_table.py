@@ -10,6 +10,8 @@ import argparse
 import os
 import re
 
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = "<!-- demo table: written by scripts/readme_demo_table.py -->"
 END = "<!-- end of demo table -->"
@@ -39,10 +41,8 @@ def main() -> None:
     with open(args.readme, encoding="utf-8") as f:
         readme = f.read()
     updated = replace_table(readme, demo_table(args.run))
-    temporary = args.readme + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
+    with atomic_file(args.readme) as temporary, open(temporary, "w", encoding="utf-8") as f:
         f.write(updated)
-    os.replace(temporary, args.readme)
     print(f"README.md: demo table from {os.path.realpath(args.run)}")
 
 

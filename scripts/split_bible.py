@@ -18,6 +18,8 @@ import hashlib
 import os
 from typing import Dict, List
 
+from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
+
 SPLITS = ("train", "heldout")
 PREFIX = "parallel_en_es"
 
@@ -46,14 +48,12 @@ def main(argv: List[str] = None) -> None:
     args = parser.parse_args(argv)
     with open(args.source, encoding="utf-8", newline="") as source:
         splits = split_lines([line for line in source if line.strip()], args.source)
-    os.makedirs(args.target, exist_ok=True)
-    for split, lines in splits.items():
-        path = os.path.join(args.target, f"{PREFIX}-{split}.tsv")
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8", newline="") as out:
-            out.writelines(lines)
-        os.replace(temporary, path)
-        print(f"{path}: {len(lines)} verses")
+    with atomic_outputs() as outputs:
+        for split, lines in splits.items():
+            path = os.path.join(args.target, f"{PREFIX}-{split}.tsv")
+            with open(outputs.path(path), "w", encoding="utf-8", newline="") as out:
+                out.writelines(lines)
+            print(f"{path}: {len(lines)} verses")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ import glob
 import hashlib
 import os
 import sys
-from typing import Dict, Iterator, List
+from typing import Dict, List
+
+from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.common.conllu import read_span, scan_sentences, sentence_lines
 
 SPLITS = ("train", "dev", "test")
 SOURCE_SUFFIX = "-test.conllu"
@@ -31,19 +34,6 @@ def split_of(sent_id: str) -> str:
     return "dev" if bucket == 8 else "test"
 
 
-def sentence_blocks(text: str) -> Iterator[List[str]]:
-    """The blank-line separated sentences of a CoNLL-U text, each as its list of lines."""
-    block: List[str] = []
-    for line in text.split("\n"):
-        if line.strip():
-            block.append(line)
-        elif block:
-            yield block
-            block = []
-    if block:
-        yield block
-
-
 def sent_id_of(block: List[str], path: str) -> str:
     for line in block:
         key, _, value = line.partition("=")
@@ -54,18 +44,18 @@ def sent_id_of(block: List[str], path: str) -> str:
 
 def split_file(source_path: str, target_dir: str) -> Dict[str, int]:
     """Writes the three splits of one treebank and returns their sentence counts."""
-    with open(source_path, encoding="utf-8") as source:
-        text = source.read()
     splits: Dict[str, List[str]] = {split: [] for split in SPLITS}
-    for block in sentence_blocks(text):
-        splits[split_of(sent_id_of(block, source_path))].append("\n".join(block) + "\n\n")
+    with open(source_path, "rb") as source:
+        for span in scan_sentences(source_path, source_path):
+            block = sentence_lines(read_span(source, span))
+            splits[split_of(sent_id_of(block, source_path))].append("\n".join(block) + "\n\n")
 
     prefix = os.path.basename(source_path)[: -len(SOURCE_SUFFIX)]
-    for split, sentences in splits.items():
-        with open(
-            os.path.join(target_dir, f"{prefix}-{split}.conllu"), "w", encoding="utf-8"
-        ) as out:
-            out.writelines(sentences)
+    with atomic_outputs() as outputs:
+        for split, sentences in splits.items():
+            path = os.path.join(target_dir, f"{prefix}-{split}.conllu")
+            with open(outputs.path(path), "w", encoding="utf-8") as out:
+                out.writelines(sentences)
     return {split: len(sentences) for split, sentences in splits.items()}
 
 

@@ -14,10 +14,13 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Tuple
 
+import pytest
 import spacy
 from allennlp.common.testing import AllenNlpTestCase
 
-from allennlp_multilang_elmo.testing import write_elmo_model
+from allennlp_multilang_elmo.modules.tiny_elmo import write_elmo_model
+
+pytestmark = pytest.mark.end_to_end
 
 REPO_ROOT = pathlib.Path(__file__).parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "stack"

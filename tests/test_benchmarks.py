@@ -4,7 +4,7 @@ import os
 import runpy
 import sys
 
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from helpers.demo_training import REPO_ROOT
 
 
 def test_elmo_speed_benchmark_runs_on_tiny_models(monkeypatch, capsys, tmp_path):

@@ -12,11 +12,13 @@ from allennlp.common import Params
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models.archival import load_archive
 from allennlp.training.util import evaluate
+from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.commands.elmo_export import export_elmo_archive
 from allennlp_multilang_elmo.modules.elmo_weights import check_elmo_options, expected_weight_shapes
-from allennlp_multilang_elmo.testing import elmo_options
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options
+
+pytestmark = pytest.mark.end_to_end
 
 CONFIGS = os.path.join(REPO_ROOT, "training_configs")
 CORPUS = os.path.join(REPO_ROOT, "tests", "fixtures", "bilm", "bible_en_es.tsv")

@@ -9,11 +9,14 @@ import json
 import os
 import shutil
 
+import pytest
 from allennlp.commands.train import train_model
 from allennlp.common import Params
+from helpers.demo_training import REPO_ROOT
 
-from allennlp_multilang_elmo.testing import elmo_options, write_multilang_elmo
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_multilang_elmo
+
+pytestmark = pytest.mark.end_to_end
 
 PAPER_CONFIG = os.path.join(REPO_ROOT, "training_configs", "multilang_dependency_parser.jsonnet")
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")

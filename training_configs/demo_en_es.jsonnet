@@ -37,7 +37,8 @@ local reader = {
     text_field_embedder: {
       token_embedders: {
         elmo: {
-          type: "elmo_token_embedder_multilang_deterministic",
+          type: "elmo_token_embedder_multilang",
+          deterministic: true,
           options_files: { [lang]: elmo_dir + lang + "/options.json" for lang in ["en", "es"] },
           weight_files: { [lang]: elmo_dir + lang + "/weights.hdf5" for lang in ["en", "es"] },
           // English is the shared space: Spanish is aligned onto it, one matrix per layer.

@@ -41,7 +41,8 @@ local reader(extra) = {
         elmo: {
           // Deterministic: a sentence's vectors do not depend on its batch, so `allennlp evaluate`
           // and `allennlp parse` score a file exactly alike (README: Deterministic mode).
-          type: "elmo_token_embedder_multilang_deterministic",
+          type: "elmo_token_embedder_multilang",
+          deterministic: true,
           options_files: { [lang]: elmo_dir + lang + "/options.json" for lang in all_languages },
           weight_files: { [lang]: elmo_dir + lang + "/weights.hdf5" for lang in all_languages },
           // The first language (en) is the shared space; the others are mapped onto it.

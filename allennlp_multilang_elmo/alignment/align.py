@@ -13,10 +13,10 @@ import numpy
 import torch
 
 from allennlp_multilang_elmo.alignment.anchors import ANCHORS_JSON, anchors_vec_name
-from allennlp_multilang_elmo.alignment.atomic_files import atomic_outputs
 from allennlp_multilang_elmo.alignment.dictionary import identical_strings, read_dictionary
 from allennlp_multilang_elmo.alignment.procrustes import learn_alignment
 from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
+from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
 
 SCALES = ("none", "mean-norm")
 """

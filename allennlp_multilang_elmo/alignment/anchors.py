@@ -9,51 +9,29 @@ import itertools
 import json
 import logging
 import os
-from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy
 import torch
 from allennlp.common.tqdm import Tqdm
-from allennlp.common.util import int_to_device
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
-from allennlp.modules.elmo import _ElmoBiLm
 from allennlp.nn.util import remove_sentence_boundaries
 
-from allennlp_multilang_elmo.alignment.atomic_files import atomic_outputs
 from allennlp_multilang_elmo.alignment.corpus import corpus_files, read_sentences
-from allennlp_multilang_elmo.alignment.text_files import numbered_lines
 from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
-from allennlp_multilang_elmo.modules.aligned_elmo import bilm_implementation
-from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.common.text_files import numbered_lines
+from allennlp_multilang_elmo.modules.elmo_bilm import BiLm, build_bilm
 from allennlp_multilang_elmo.modules.elmo_weights import weight_file_hash
 
 logger = logging.getLogger(__name__)
 
 ANCHORS_JSON = "anchors.json"
 
-Bilm = Union[_ElmoBiLm, ElmoBiLm]
-"""The biLMs anchors are computed with: AllenNLP's or this package's engine (see `load_bilm`)."""
-
 
 def anchors_vec_name(layer: int) -> str:
     """The file name of layer `layer`'s anchors in an `elmo-anchors` output folder."""
     return f"anchors_layer{layer}.vec"
-
-
-def load_bilm(options_file: str, weight_file: str, cuda_device: int = -1) -> Bilm:
-    """
-    The biLM that anchors are computed with, in evaluation mode on `cuda_device` (-1: CPU): the
-    implementation the embedder uses (see `aligned_elmo.bilm_implementation`). Its
-    `forward(character_ids)` returns `{"activations": [one (batch_size, timesteps + 2, dim) tensor
-    per layer], "mask": (batch_size, timesteps + 2)}`, with sentence boundaries; it has `num_layers`
-    and `get_output_dim()`.
-    """
-    bilm: Bilm
-    if bilm_implementation() == "allennlp":
-        bilm = _ElmoBiLm(options_file, weight_file)
-    else:
-        bilm = ElmoBiLm(options_file, weight_file)
-    return bilm.to(int_to_device(cuda_device)).eval()
 
 
 class AnchorAccumulator:
@@ -209,14 +187,14 @@ def _batches(sentences: Iterable[List[str]], batch_size: int) -> Iterator[List[L
 
 
 def compute_anchors(
-    bilm: Bilm,
+    bilm: BiLm,
     sentences: Iterable[List[str]],
     layers: Sequence[int],
     vocabulary: Optional[Sequence[str]] = None,
     batch_size: int = 64,
 ) -> AnchorAccumulator:
     """
-    Runs `bilm` (see `load_bilm`) over `sentences` in batches and accumulates the vectors of
+    Runs `bilm` (see `build_bilm`) over `sentences` in batches and accumulates the vectors of
     `layers`. The sentences pass through a progress bar that shows sentences/s.
     """
     device = next(bilm.parameters()).device
@@ -225,11 +203,8 @@ def compute_anchors(
     with torch.no_grad():
         for batch in _batches(progress, batch_size):
             characters = character_ids(batch).to(device)
-            if isinstance(bilm, ElmoBiLm):
-                # The engine can stop below layers that are not asked for.
-                output = bilm(characters, num_layers=max(layers) + 1)
-            else:
-                output = bilm(characters)
+            # The engine stops below layers that are not asked for.
+            output = bilm(characters, num_layers=max(layers) + 1)
             # All layers side by side: one boundary removal, one gather of the real tokens.
             side_by_side = torch.cat([output["activations"][layer] for layer in layers], dim=-1)
             activations, mask = remove_sentence_boundaries(side_by_side, output["mask"])
@@ -250,6 +225,7 @@ def elmo_anchors(
     batch_size: int = 64,
     cuda_device: int = -1,
     max_sentence_length: int = 400,
+    bilm_engine: str = "engine",
 ) -> Dict[str, Any]:
     """
     Computes the anchors of an ELMo model over `corpora` (paths or globs of plain text or CoNLL-U,
@@ -269,6 +245,8 @@ def elmo_anchors(
         Stop after this many sentences.
     max_sentence_length : `int`, optional (default = `400`)
         Longer sentences are an error (the biLM pads a batch to its longest sentence).
+    bilm_engine : `str`, optional (default = `"engine"`)
+        The biLM implementation (see `build_bilm`).
     """
     for name, value in [
         ("batch_size", batch_size),
@@ -280,7 +258,7 @@ def elmo_anchors(
             raise ValueError(f"{name} must be positive, not {value}")
     files = corpus_files(corpora)
     vocabulary = read_vocabulary(vocabulary_file) if vocabulary_file else None
-    bilm = load_bilm(options_file, weight_file, cuda_device)
+    bilm = build_bilm(options_file, weight_file, bilm_engine, cuda_device=cuda_device).eval()
     layers = list(range(bilm.num_layers)) if layers is None else list(layers)
     if not layers or any(not 0 <= layer < bilm.num_layers for layer in layers):
         raise ValueError(f"layers {layers}: this ELMo has layers 0 to {bilm.num_layers - 1}")

@@ -7,13 +7,13 @@ import glob
 import os
 from typing import Iterator, List, Sequence, Tuple
 
-from conllu.exceptions import ParseException
-from conllu.parser import DEFAULT_FIELD_PARSERS, DEFAULT_FIELDS, parse_line
-
-from allennlp_multilang_elmo.alignment.text_files import numbered_lines
-from allennlp_multilang_elmo.data.dataset_readers.conllu_sentences import read_span, scan_sentences
-
-_ID_PARSER = {"id": DEFAULT_FIELD_PARSERS["id"]}
+from allennlp_multilang_elmo.common.conllu import (
+    parse_sentence,
+    read_span,
+    scan_sentences,
+    sentence_lines,
+)
+from allennlp_multilang_elmo.common.text_files import numbered_lines
 
 
 def corpus_files(patterns: Sequence[str]) -> List[str]:
@@ -59,22 +59,8 @@ def _text_sentences(path: str) -> Iterator[Tuple[int, List[str]]]:
 def _conllu_sentences(path: str) -> Iterator[Tuple[int, List[str]]]:
     with open(path, "rb") as file:
         for span in scan_sentences(path, path):
-            words = []
-            for line_number, line in enumerate(read_span(file, span).split("\n"), span.line):
-                line = line.rstrip("\r")
-                if not line or line.startswith("#"):
-                    continue
-                if len(line.split("\t")) != len(DEFAULT_FIELDS):
-                    raise ValueError(
-                        f"{path}, line {line_number}: expected {len(DEFAULT_FIELDS)} tab-separated "
-                        f"columns: {line!r}"
-                    )
-                try:
-                    token = parse_line(line, DEFAULT_FIELDS, _ID_PARSER)
-                except ParseException as error:
-                    raise ValueError(f"{path}, line {line_number}: {error}: {line!r}") from error
-                # Ranges (multiword tokens) and decimals (empty nodes) are not syntactic words.
-                if isinstance(token["id"], int):
-                    words.append(token["form"])
-            if words:
-                yield span.line, words
+            text = read_span(file, span)
+            # A block of comments alone (e.g. a document's header) holds no sentence.
+            if all(line.startswith("#") for line in sentence_lines(text)):
+                continue
+            yield span.line, parse_sentence(text, span, with_dependencies=False).words

@@ -6,7 +6,8 @@ word may have several lines), or the identical strings of two vocabularies as a 
 import os
 from typing import Dict, List, Sequence, Tuple
 
-from allennlp_multilang_elmo.alignment.text_files import numbered_lines
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
+from allennlp_multilang_elmo.common.text_files import numbered_lines
 
 Pairs = List[Tuple[str, str]]
 
@@ -39,3 +40,12 @@ def identical_strings(source_words: Sequence[str], target_words: Sequence[str]) 
     """`(word, word)` for every word in both vocabularies, in the source's order."""
     target = set(target_words)
     return [(word, word) for word in source_words if word in target]
+
+
+def write_dictionary(path: str, pairs: Pairs) -> None:
+    """Writes `pairs` to `path` in MUSE's format (`source target` per line), whole or not at all."""
+    for source, target in pairs:
+        if source.split() != [source] or target.split() != [target]:
+            raise ValueError(f"the pair {(source, target)!r} has an empty word or whitespace")
+    with atomic_file(path) as temporary, open(temporary, "w", encoding="utf-8") as f:
+        f.writelines(f"{source} {target}\n" for source, target in pairs)

@@ -1,10 +1,13 @@
 """
-A bilingual dictionary from a sentence-aligned corpus: word pairs that occur in the same aligned
-sentences far more often than chance, kept only where each word is the other's best match.
+A bilingual seed dictionary from a sentence-aligned corpus: word pairs that occur in the same
+aligned sentences far more often than chance, kept only where each word is the other's best match,
+optionally followed by the strings both sides share (numbers, names).
 """
 
 import collections
 from typing import Dict, Iterable, List, Sequence, Tuple
+
+from allennlp_multilang_elmo.alignment.dictionary import Pairs
 
 ScoredPairs = List[Tuple[str, str, float]]
 
@@ -52,3 +55,27 @@ def cooccurrence_dictionary(
         if dice >= min_dice and best_target[s][1] == t and best_source[t][1] == s
     ]
     return sorted(kept, key=lambda pair: (-pair[2], pair[0], pair[1]))
+
+
+def add_identical_strings(
+    pairs: Pairs,
+    source_sentences: Iterable[Sequence[str]],
+    target_sentences: Iterable[Sequence[str]],
+    min_count: int,
+) -> Pairs:
+    """
+    `pairs`, then every string that occurs at least `min_count` times in `source_sentences` and in
+    `target_sentences` and is no source word of `pairs`, paired with itself (most frequent on the
+    source side first).
+    """
+    if min_count < 1:
+        raise ValueError(f"min_count must be positive, not {min_count}")
+    source_counts = collections.Counter(word for sentence in source_sentences for word in sentence)
+    target_counts = collections.Counter(word for sentence in target_sentences for word in sentence)
+    paired = {source for source, _ in pairs}
+    identical = [
+        (word, word)
+        for word, count in source_counts.most_common()
+        if count >= min_count and target_counts[word] >= min_count and word not in paired
+    ]
+    return list(pairs) + identical

@@ -7,7 +7,7 @@ from typing import List, NamedTuple, Sequence
 
 import numpy
 
-from allennlp_multilang_elmo.alignment.text_files import numbered_lines
+from allennlp_multilang_elmo.common.text_files import numbered_lines
 
 
 class WordVectors(NamedTuple):

@@ -19,8 +19,10 @@ from allennlp.common.tqdm import Tqdm
 from allennlp.modules.elmo import batch_to_ids
 from allennlp.nn.util import remove_sentence_boundaries
 
-from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
-from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
+from allennlp_multilang_elmo.common.text_files import numbered_lines
+from allennlp_multilang_elmo.modules.alignment_matrix import align, load_alignment_matrix
+from allennlp_multilang_elmo.modules.elmo_bilm import build_bilm
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +63,9 @@ class ElmoEmbed(Subcommand):
 
 def read_sentences(input_file: str) -> Iterator[Tuple[int, List[str]]]:
     """(line index, tokens) of every line; blank, non-UTF-8 or over-long lines are errors."""
-    with open(input_file, "rb") as f:
-        for index, raw in enumerate(f):
-            where = f"{input_file}, line {index + 1}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise ConfigurationError(f"{where}: not UTF-8 ({e})") from e
+    try:
+        for number, line in numbered_lines(input_file):
+            where = f"{input_file}, line {number}"
             tokens = line.split()
             if not tokens:
                 raise ConfigurationError(f"{where}: blank line (every line must be a sentence)")
@@ -76,7 +74,9 @@ def read_sentences(input_file: str) -> Iterator[Tuple[int, List[str]]]:
                     f"{where}: {len(tokens)} tokens, over {MAX_TOKENS_PER_LINE}; "
                     "split it into sentences"
                 )
-            yield index, tokens
+            yield number - 1, tokens
+    except ValueError as error:  # not UTF-8, naming the file and line
+        raise ConfigurationError(str(error)) from None
 
 
 def embed_file(
@@ -103,7 +103,10 @@ def embed_file(
     sentences = list(read_sentences(input_file))
     if not sentences:
         raise ConfigurationError(f"Input file {input_file!r} holds no sentence")
-    bilm = ElmoBiLm(options_file, weight_file).eval()
+    device = torch.device("cpu" if cuda_device < 0 else f"cuda:{cuda_device}")
+    bilm = build_bilm(
+        options_file, weight_file, deterministic=deterministic, cuda_device=cuda_device
+    ).eval()
     num_layers = bilm.num_layers
     if top:
         layers = [num_layers - 1]
@@ -114,17 +117,12 @@ def embed_file(
     alignment = None
     if align_file:
         alignment = load_alignment_matrix(align_file, bilm.get_output_dim(), None, num_layers)
-    device = torch.device("cpu" if cuda_device < 0 else f"cuda:{cuda_device}")
-    bilm.to(device)
-    if deterministic:
-        bilm.deterministic(True)
     if alignment is not None:
         alignment = alignment.to(device)
 
-    temporary = f"{output_file}.partial"
     start = time.perf_counter()
     num_tokens = 0
-    try:
+    with atomic_file(output_file) as temporary:
         with h5py.File(temporary, "w") as out, torch.no_grad():
             progress = Tqdm.tqdm(total=len(sentences), desc="elmo-embed", unit=" sentences")
             for first in range(0, len(sentences), batch_size):
@@ -133,13 +131,12 @@ def embed_file(
                     batch_to_ids([tokens for _, tokens in batch]).to(device),
                     num_layers=max(chosen) + 1,
                 )
-                activations = torch.stack([output["activations"][layer] for layer in chosen])
-                if alignment is not None:
-                    matrices = alignment[chosen] if alignment.dim() == 3 else alignment
-                    activations = torch.matmul(activations, matrices.transpose(-1, -2))
                 selected, mask = [], output["mask"]
-                for layer in activations:
-                    without_boundaries, _ = remove_sentence_boundaries(layer, mask)
+                for layer in chosen:
+                    activations = output["activations"][layer]
+                    if alignment is not None:
+                        activations = align(activations, alignment, layer)
+                    without_boundaries, _ = remove_sentence_boundaries(activations, mask)
                     selected.append(without_boundaries)
                 vectors = torch.stack(selected, dim=1)  # (batch, layers, timesteps, dim)
                 if average or top:
@@ -157,10 +154,6 @@ def embed_file(
             progress.close()
             text_to_index = {" ".join(tokens): str(index) for index, tokens in sentences}
             out.create_dataset("sentence_to_index", data=[json.dumps(text_to_index)])
-        os.replace(temporary, output_file)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     seconds = time.perf_counter() - start
     logger.info(
         "elmo-embed: %d sentences, %d tokens in %.1f s (%.0f tokens/s) -> %s",

@@ -14,7 +14,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 
 from allennlp_multilang_elmo.models.elmo_language_model import ElmoLanguageModel
-from allennlp_multilang_elmo.modules.elmo_weight_layout import write_elmo_files
+from allennlp_multilang_elmo.modules.elmo_weights import write_elmo_files
 
 
 @Subcommand.register("elmo-export")

@@ -1,18 +1,49 @@
 """
-`allennlp parse`: parses CoNLL-U files or raw text with a trained `biaffine_parser_multilang`
-archive and writes CoNLL-U (see `allennlp_multilang_elmo.predictors.conllu_parsing`).
+`allennlp parse`: parses CoNLL-U files or raw text (one sentence per line) with a trained
+`biaffine_parser_multilang` archive and writes CoNLL-U. Like AllenNLP's `predict` command, the
+module holds the engine (`parse_files`) beside the argument parsing.
+
+CoNLL-U input passes through unchanged except for the columns the parser predicts: every comment
+line, multiword-token line (`1-2`) and empty node (`1.1`) stays as it is, and each word's HEAD and
+DEPREL are filled in, and its UPOS where the input has none (`_`) and the model has a POS tagger.
+Raw text is tokenised by the predictor (spaCy's rules for the language) and written with
+`# sent_id` and `# text` comments, `SpaceAfter=No` where the text has no space after a token, and
+the tagger's UPOS.
+
+Everything is read and checked before the model runs, and the output is written under a temporary
+name and renamed when complete, so bad input or an interruption never leaves a partial file.
 """
 
 import argparse
 import logging
 import os
+import time
+from typing import IO, Iterator, List, NamedTuple, Optional, Sequence
 
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
+from allennlp.common.tqdm import Tqdm
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
-from allennlp_multilang_elmo.predictors.conllu_parsing import INPUT_FORMATS, parse_files
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
+from allennlp_multilang_elmo.common.conllu import (
+    parse_sentence,
+    read_span,
+    scan_sentences,
+    sentence_lines,
+)
+from allennlp_multilang_elmo.common.text_files import numbered_lines
+from allennlp_multilang_elmo.predictors.biaffine_dependency_parser_multilang import (
+    MISSING_POS,
+    BiaffineDependencyParserMultiLangPredictor,
+)
+
+logger = logging.getLogger(__name__)
+
+INPUT_FORMATS = ("conllu", "text")
+_UPOS, _HEAD, _DEPREL = 3, 6, 7
+_TEXT = "# text = "
 
 
 @Subcommand.register("parse")
@@ -61,3 +92,184 @@ def parse_from_args(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
     )
     print(f"{summary}; wrote {args.output_file}")
+
+
+class Sentence(NamedTuple):
+    lines: List[str]
+    """The sentence's lines as read (without line ends); for text input, as they will be written."""
+    word_lines: List[int]
+    """Which of `lines` are words (not comments, multiword tokens or empty nodes)."""
+
+
+class ParseSummary(NamedTuple):
+    sentences: int
+    tokens: int
+    seconds: float
+
+    def __str__(self) -> str:
+        rate = self.tokens / self.seconds if self.seconds > 0 else float("inf")
+        return (
+            f"parsed {self.sentences} sentences, {self.tokens} tokens "
+            f"in {self.seconds:.1f} s ({rate:.0f} tokens/s)"
+        )
+
+
+def parse_files(
+    predictor: BiaffineDependencyParserMultiLangPredictor,
+    input_files: Sequence[str],
+    output_file: str,
+    language: Optional[str] = None,
+    input_format: str = "conllu",
+    batch_size: int = 32,
+) -> ParseSummary:
+    """
+    Parses `input_files` (in this order) into one CoNLL-U `output_file`. The language is
+    `language`, or else each file's, from its name as `universal_dependencies_multilang` tells it.
+    Raises `ConfigurationError` naming the file (and line) of bad input, before anything is written.
+    """
+    if input_format not in INPUT_FORMATS:
+        raise ConfigurationError(f"input format {input_format!r}: use one of {INPUT_FORMATS}")
+    if batch_size < 1:
+        raise ConfigurationError(f"batch size must be at least 1, not {batch_size}")
+    known = predictor.languages
+    if language is not None and known is not None and language not in known:
+        raise ConfigurationError(
+            f"--lang {language!r} is not one of the model's languages ({', '.join(known)})"
+        )
+    # Everything is read and checked before the model runs or anything is written.
+    documents = [
+        (_language(predictor, path, language), _read(path, input_format)) for path in input_files
+    ]
+    total = sum(len(sentences) for _, sentences in documents)
+    started = time.perf_counter()
+    tokens = 0
+    with atomic_file(output_file) as temporary, open(temporary, "w", encoding="utf-8") as output:
+        with Tqdm.tqdm(total=total, desc="parsing", unit=" sentences") as progress:
+            for document_language, sentences in documents:
+                for start in range(0, len(sentences), batch_size):
+                    batch = sentences[start : start + batch_size]
+                    tokens += _parse_batch(predictor, document_language, batch, output)
+                    progress.update(len(batch))
+    return ParseSummary(total, tokens, time.perf_counter() - started)
+
+
+def _language(
+    predictor: BiaffineDependencyParserMultiLangPredictor, path: str, language: Optional[str]
+) -> str:
+    if language is not None:
+        return language
+    language_of = getattr(predictor._dataset_reader, "language_of", None)
+    try:
+        if language_of is None:
+            raise ConfigurationError("the model's reader cannot tell languages from file names")
+        from_name = language_of(path)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{path}: cannot tell its language from the file name; pass --lang"
+        ) from None
+    known = predictor.languages
+    if known is not None and from_name not in known:
+        raise ConfigurationError(
+            f"{path}: its name gives language {from_name!r}, which the model does not have "
+            f"({', '.join(known)}); pass --lang"
+        )
+    return from_name
+
+
+def _read(path: str, input_format: str) -> List[Sentence]:
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"{path}: no such file")
+    try:
+        sentences = list(_conllu_sentences(path) if input_format == "conllu" else _text(path))
+    except OSError as error:
+        raise ConfigurationError(f"{path}: cannot read it ({error.strerror})") from None
+    except ValueError as error:  # names the file and line
+        raise ConfigurationError(str(error)) from None
+    if not sentences:
+        raise ConfigurationError(f"{path}: no sentences to parse (the file is empty or blank)")
+    return sentences
+
+
+def _conllu_sentences(path: str) -> Iterator[Sentence]:
+    with open(path, "rb") as file:
+        for span in scan_sentences(path, path):
+            text = read_span(file, span)
+            parsed = parse_sentence(
+                text,
+                span,
+                with_dependencies=False,
+                raw_text_hint=" (raw text? pass --input-format text)",
+            )
+            yield Sentence(sentence_lines(text), [line - span.line for line in parsed.lines])
+
+
+def _text(path: str) -> Iterator[Sentence]:
+    # A text sentence's lines are its comments; it is tokenised when parsed.
+    number = 0
+    for _, line in numbered_lines(path):
+        if line.strip():
+            number += 1
+            yield Sentence([f"# sent_id = {number}", _TEXT + line.strip()], [])
+
+
+def _parse_batch(
+    predictor: BiaffineDependencyParserMultiLangPredictor,
+    language: str,
+    batch: List[Sentence],
+    output: IO[str],
+) -> int:
+    """Parses `batch` and writes it to `output`; returns the number of words."""
+    inputs = []
+    for sentence in batch:
+        if sentence.word_lines:
+            rows = [sentence.lines[i].split("\t") for i in sentence.word_lines]
+            inputs.append(
+                {"lang": language, "words": [r[1] for r in rows], "pos": [r[_UPOS] for r in rows]}
+            )
+        else:
+            inputs.append({"lang": language, "sentence": sentence.lines[-1][len(_TEXT) :]})
+    words = 0
+    for sentence, parsed in zip(batch, predictor.predict_batch_json(inputs)):
+        lines = _fill(sentence, parsed) if sentence.word_lines else _from_text(sentence, parsed)
+        output.write("\n".join(lines) + "\n\n")
+        words += len(parsed["words"])
+    return words
+
+
+def _fill(sentence: Sentence, parsed: dict) -> List[str]:
+    lines = list(sentence.lines)
+    for position, index in enumerate(sentence.word_lines):
+        columns = lines[index].split("\t")
+        columns[_HEAD] = str(parsed["predicted_heads"][position])
+        columns[_DEPREL] = parsed["predicted_dependencies"][position]
+        if columns[_UPOS] == MISSING_POS and parsed["pos"][position] != MISSING_POS:
+            columns[_UPOS] = parsed["pos"][position]
+        lines[index] = "\t".join(columns)
+    return lines
+
+
+def _from_text(sentence: Sentence, parsed: dict) -> List[str]:
+    lines = list(sentence.lines)
+    text = lines[-1][len(_TEXT) :]
+    position = 0
+    for number, word in enumerate(parsed["words"], 1):
+        found = text.find(word, position)
+        position = found + len(word) if found >= 0 else position
+        space_after = found < 0 or position >= len(text) or text[position].isspace()
+        lines.append(
+            "\t".join(
+                [
+                    str(number),
+                    word,
+                    "_",
+                    parsed["pos"][number - 1],
+                    "_",
+                    "_",
+                    str(parsed["predicted_heads"][number - 1]),
+                    parsed["predicted_dependencies"][number - 1],
+                    "_",
+                    "_" if space_after else "SpaceAfter=No",
+                ]
+            )
+        )
+    return lines

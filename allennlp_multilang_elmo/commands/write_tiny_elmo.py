@@ -9,7 +9,7 @@ import logging
 
 from allennlp.commands.subcommand import Subcommand
 
-from allennlp_multilang_elmo.testing.elmo_factory import (
+from allennlp_multilang_elmo.modules.tiny_elmo import (
     LAYOUTS,
     elmo_options,
     write_multilang_elmo,

@@ -1,27 +1,37 @@
 """
-Languages travel from an `Instance` to the embedder inside the batch's tensors, so they are encoded
-as fixed-length rows of UTF-8 bytes: reversible, vocabulary-free (any language, seen in training or
-not, survives archiving) and batchable by AllenNLP's default tensor collation.
+Language codes: what a language may be called (`check_language`), and how it travels inside a
+batch's tensors from the `elmo_characters_multilang` indexer to the embedder: as a fixed-length
+row of bytes, reversible, vocabulary-free (any language, seen in training or not, survives
+archiving) and batchable by AllenNLP's default tensor collation.
 """
 
+import re
 from typing import List
 
 import torch
 from allennlp.common.checks import ConfigurationError
 
 LANGUAGE_CODE_LENGTH = 16
-"""Bytes per encoded language; shorter codes are padded with zeros."""
+"""Characters (ASCII bytes) per encoded language; shorter codes are padded with zeros."""
+
+
+# Letters, digits, `_` and `-`, starting with a letter: `en`, `pt-br`, `zh_Hant`. A language names
+# modules, folders of archives and files, so nothing that can leave a folder (`/`, `..`) or split a
+# module path (`.`).
+_PLAIN_LANGUAGE_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def check_language(language: str) -> str:
-    """Returns `language` if it can name a module and be encoded; raises otherwise."""
-    if not isinstance(language, str) or not language:
-        raise ConfigurationError(f"A language must be a non-empty string, not {language!r}")
-    encoded = language.encode("utf-8")
-    if len(encoded) > LANGUAGE_CODE_LENGTH or "." in language or "\x00" in language:
+    """Returns `language` if it is a plain language code; raises `ConfigurationError` otherwise."""
+    if not (
+        isinstance(language, str)
+        and _PLAIN_LANGUAGE_CODE.fullmatch(language)
+        and len(language) <= LANGUAGE_CODE_LENGTH
+    ):
         raise ConfigurationError(
-            f"Language {language!r} is not usable: at most {LANGUAGE_CODE_LENGTH} UTF-8 bytes, "
-            "without '.' or NUL characters"
+            f"{language!r} is not a plain language code: use letters, digits, '_' and '-', "
+            f"starting with a letter, at most {LANGUAGE_CODE_LENGTH} characters "
+            "(e.g. 'en', 'pt-br')"
         )
     return language
 

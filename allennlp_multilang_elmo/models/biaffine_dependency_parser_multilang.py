@@ -15,7 +15,6 @@ from allennlp_models.structured_prediction.models.biaffine_dependency_parser imp
     BiaffineDependencyParser,
 )
 
-from allennlp_multilang_elmo.common.language_codes import encode_language
 from allennlp_multilang_elmo.modules.elmo_archive_files import localize_elmo_files
 from allennlp_multilang_elmo.training.metrics import PerLanguageAttachmentScores
 from allennlp_multilang_elmo.training.metrics.per_language_accuracy import PerLanguageAccuracy
@@ -34,8 +33,9 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     The language of each instance comes from `metadata["lang"]` (as
     `universal_dependencies_multilang` writes it). If the words were indexed by
     `elmo_characters_multilang`, the language already travels inside the text field tensors;
-    otherwise the model adds it there in the same form, for every token embedder whose `forward`
-    takes a `lang`. Either way batches may mix languages.
+    otherwise the model passes the list of languages to every token embedder whose `forward`
+    takes a `lang` (the text field embedder's keyword arguments). Either way batches may mix
+    languages.
 
     # The POS tagger
 
@@ -52,6 +52,14 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     the parser sees them: in the POS embedding (when there is one) and in the punctuation rule of
     the attachment scores. Known input tags are used as they are, so `allennlp evaluate` on gold
     tags measures the parser with gold tags, and a raw sentence is parsed with predicted tags.
+
+    # Scores
+
+    `UAS`/`LAS` (all languages together, as the parent's) and `UAS_<lang>`/`LAS_<lang>` are
+    computed on the same words: every word but punctuation, where a word is punctuation if the
+    tag the parser read (the input's; the tagger's where the input has none) is one of the
+    parent's `POS_TO_IGNORE` (`PUNCT` and `SYM` in UPOS, and PTB's punctuation tags). Without a
+    tagger, untagged words (`_`) always count.
 
     Why the tagger reads the word representations and feeds the parser's POS embedding, rather than
     sharing the parser's encoder: a POS embedding gives the parser the tag as a discrete, language-
@@ -133,8 +141,6 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         self._pos_tagger_output: Optional[torch.nn.Linear] = None
         self._pos_accuracy = PerLanguageAccuracy("UPOS", langs_for_early_stop)
         self._pos_tagger_loss_weight = pos_tagger_loss_weight
-        # Set by `forward` for `_parse`, which runs inside the parent's `forward` (see there).
-        self._batch_pos_tags: Dict[str, torch.Tensor] = {}
         if pos_tagger:
             tagger_input_dim = text_field_embedder.get_output_dim()
             if pos_tagger_encoder is not None:
@@ -170,9 +176,12 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         metadata: List[Dict[str, Any]],
         head_tags: Optional[torch.LongTensor] = None,
         head_indices: Optional[torch.LongTensor] = None,
-    ) -> Dict[str, torch.Tensor]:
+    ) -> Dict[str, Any]:
         """
-        As `biaffine_parser`'s `forward`; `metadata` must carry each instance's `"lang"`.
+        As `biaffine_parser`'s `forward`; `metadata` must carry each instance's `"lang"`. It is
+        the parent's `forward` written out (embed, `_parse`, loss, scores) with the language passed
+        to the embedder and the tagger between embedding and parsing, so that every value flows
+        through arguments and return values.
 
         With the POS tagger, the output also has `pos_tag_loss` (included in `loss`),
         `predicted_pos_tags` (the tagger's tag for every word) and `pos_tags` (the tags the parser
@@ -181,68 +190,68 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         `predicted_pos` and `pos`.
         """
         languages = self._languages(metadata)
-        words = self._with_language_codes(words, languages)
         mask = get_text_field_mask(words)
-        missing = self._missing_pos_tags(pos_tags, mask)
-        # The parent's forward embeds the words and passes them to `_parse`, which tags them and
-        # fills in the missing tags: it reads the input tags here and leaves its results here.
-        self._batch_pos_tags = {"input": pos_tags, "missing": missing}
-        try:
-            output = super().forward(words, pos_tags, metadata, head_tags, head_indices)
-            tagged = self._batch_pos_tags
-        finally:
-            self._batch_pos_tags = {}
+        embedded_words = self._embed_words(words, languages)
+        output: Dict[str, Any] = {}
+        parser_pos_tags = pos_tags
+        if self._pos_tagger_output is not None:
+            missing = self._missing_pos_tags(pos_tags, mask)
+            logits, predicted = self._tag(embedded_words, mask)
+            parser_pos_tags = cast(torch.LongTensor, torch.where(missing, predicted, pos_tags))
+            known = cast(torch.BoolTensor, mask & ~missing)
+            output["pos_tag_loss"] = sequence_cross_entropy_with_logits(
+                cast(torch.FloatTensor, logits), pos_tags, known, average="token"
+            )
+            output["predicted_pos_tags"] = predicted
+            output["pos_tags"] = parser_pos_tags
+            self._pos_accuracy(languages, predicted, pos_tags, known)
 
-        parser_pos_tags = tagged.get("parser", pos_tags)
+        embedded_text_input = embedded_words
+        if self._pos_tag_embedding is not None:
+            embedded_text_input = torch.cat(
+                [embedded_words, self._pos_tag_embedding(parser_pos_tags)], -1
+            )
+        heads, predicted_head_tags, mask_with_root, arc_nll, tag_nll = self._parse(
+            embedded_text_input, mask, head_tags, head_indices
+        )
+        loss = arc_nll + tag_nll
+        if "pos_tag_loss" in output:
+            loss = loss + self._pos_tagger_loss_weight * output["pos_tag_loss"]
         if head_indices is not None and head_tags is not None:
-            # Scores exclude the symbolic ROOT at position 0, and punctuation.
-            self._per_language_attachment_scores(
-                languages,
-                output["heads"][:, 1:],
-                output["head_tags"][:, 1:],
+            # Both scores leave out the symbolic ROOT at position 0, and punctuation by the tags
+            # the parser read (the input's, the tagger's where the input has none).
+            evaluation_mask = self._get_mask_for_eval(mask, parser_pos_tags)
+            arguments = (
+                heads[:, 1:],
+                predicted_head_tags[:, 1:],
                 head_indices,
                 head_tags,
-                self._get_mask_for_eval(mask, parser_pos_tags),
+                evaluation_mask,
             )
-        if self._pos_tagger_output is not None:
-            known = mask & ~missing
-            pos_tag_loss = sequence_cross_entropy_with_logits(
-                cast(torch.FloatTensor, tagged["logits"]),
-                pos_tags,
-                cast(torch.BoolTensor, known),
-                average="token",
-            )
-            output["pos_tag_loss"] = pos_tag_loss
-            output["loss"] = output["loss"] + self._pos_tagger_loss_weight * pos_tag_loss
-            output["predicted_pos_tags"] = tagged["predicted"]
-            output["pos_tags"] = parser_pos_tags
-            self._pos_accuracy(languages, tagged["predicted"], pos_tags, known)
-        output["lang"] = languages
+            self._attachment_scores(*arguments)
+            self._per_language_attachment_scores(languages, *arguments)
+        output.update(
+            heads=heads,
+            head_tags=predicted_head_tags,
+            arc_loss=arc_nll,
+            tag_loss=tag_nll,
+            loss=loss,
+            mask=mask_with_root,
+            words=[meta["words"] for meta in metadata],
+            pos=[meta["pos"] for meta in metadata],
+            lang=languages,
+        )
         return output
 
-    def _parse(
-        self,
-        embedded_text_input: torch.Tensor,
-        mask: torch.BoolTensor,
-        head_tags: Optional[torch.LongTensor] = None,
-        head_indices: Optional[torch.LongTensor] = None,
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _embed_words(self, words: TextFieldTensors, languages: List[str]) -> torch.Tensor:
         """
-        The parent's `_parse`, after the tagger (if any) has tagged the words and replaced the POS
-        embedding of each missing input tag by that of the predicted tag.
+        The text field embedder's output, each instance embedded in its language: words indexed
+        by `elmo_characters_multilang` carry their language already; otherwise it is passed as
+        the `lang` argument of every token embedder that takes one.
         """
-        if self._pos_tagger_output is not None:
-            text_dim = self.text_field_embedder.get_output_dim()
-            embedded_words = embedded_text_input[..., :text_dim]
-            logits, predicted = self._tag(embedded_words, mask)
-            batch = self._batch_pos_tags
-            parser_pos_tags = torch.where(batch["missing"], predicted, batch["input"])
-            if self._pos_tag_embedding is not None:
-                embedded_text_input = torch.cat(
-                    [embedded_words, self._pos_tag_embedding(parser_pos_tags)], -1
-                )
-            batch.update(logits=logits, predicted=predicted, parser=parser_pos_tags)
-        return super()._parse(embedded_text_input, mask, head_tags, head_indices)
+        if not self._language_keys or any("lang" in words[key] for key in self._language_keys):
+            return self.text_field_embedder(words)
+        return self.text_field_embedder(words, lang=languages)
 
     def _tag(
         self, embedded_words: torch.Tensor, mask: torch.BoolTensor
@@ -291,25 +300,6 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
                 "with the universal_dependencies_multilang reader"
             )
         return [meta["lang"] for meta in metadata]
-
-    def _with_language_codes(
-        self, words: TextFieldTensors, languages: List[str]
-    ) -> TextFieldTensors:
-        """
-        `words` with each instance's language as per-token codes, as `elmo_characters_multilang`
-        gives them, for every token embedder that takes a `lang` (so that the parent's
-        `text_field_embedder(words)` picks each instance's ELMo).
-        """
-        keys = [key for key in self._language_keys if "lang" not in words[key]]
-        if not keys:
-            return words
-        codes = torch.tensor([encode_language(language) for language in languages])
-        with_codes = dict(words)
-        for key in keys:
-            token_mask = get_text_field_mask({key: words[key]})
-            key_codes = codes.to(token_mask.device).unsqueeze(1) * token_mask.unsqueeze(-1)
-            with_codes[key] = {**words[key], "lang": key_codes.to(torch.uint8)}
-        return with_codes
 
     @classmethod
     def _load(

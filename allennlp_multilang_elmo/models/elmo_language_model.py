@@ -12,13 +12,10 @@ from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
 from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BOS, EOS
 from allennlp_multilang_elmo.modules.elmo_bilstm import ElmoBiLstm
 from allennlp_multilang_elmo.modules.elmo_character_encoder import ElmoCharacterEncoder
-from allennlp_multilang_elmo.modules.elmo_weight_layout import (
-    complete_elmo_options,
-    elmo_weights_of,
-    initial_elmo_weights,
-)
 from allennlp_multilang_elmo.modules.elmo_weights import (
     check_elmo_options,
+    complete_elmo_options,
+    initial_elmo_weights,
     read_elmo_options,
     read_elmo_weights,
 )
@@ -199,8 +196,8 @@ class ElmoLanguageModel(Model):
         self._lstm.reset_states()
 
     def elmo_weights(self) -> Dict[str, numpy.ndarray]:
-        """The biLM's weights as bilm-tf arrays (`elmo_weights_of`), for `write_elmo_files`."""
-        return elmo_weights_of(self._token_encoder, self._lstm)
+        """The biLM's weights as bilm-tf arrays keyed by hdf5 path, for `write_elmo_files`."""
+        return {**self._token_encoder.bilm_tf_weights(), **self._lstm.bilm_tf_weights()}
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         """

@@ -1,33 +1,16 @@
 import logging
-import os
 from typing import List, Optional, Tuple, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
-from allennlp.modules.elmo import _ElmoBiLm
 from allennlp.modules.scalar_mix import ScalarMix
 from allennlp.nn.util import remove_sentence_boundaries
 
-from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
+from allennlp_multilang_elmo.modules.alignment_matrix import align, load_alignment_matrix
 from allennlp_multilang_elmo.modules.elmo_activation_cache import ElmoActivationCache
-from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+from allennlp_multilang_elmo.modules.elmo_bilm import build_bilm
 
 logger = logging.getLogger(__name__)
-
-BILM_IMPLEMENTATION_VARIABLE = "ALLENNLP_MULTILANG_ELMO_BILM"
-"""
-Environment variable choosing the biLM implementation: `engine` (the default, `ElmoBiLm`) or
-`allennlp` (AllenNLP's own `_ElmoBiLm`, to check a difference against upstream).
-"""
-
-
-def bilm_implementation() -> str:
-    implementation = os.environ.get(BILM_IMPLEMENTATION_VARIABLE, "engine")
-    if implementation not in ("engine", "allennlp"):
-        raise ConfigurationError(
-            f"{BILM_IMPLEMENTATION_VARIABLE}={implementation!r}: use 'engine' or 'allennlp'"
-        )
-    return implementation
 
 
 class AlignedElmo(torch.nn.Module):
@@ -67,6 +50,8 @@ class AlignedElmo(torch.nn.Module):
         and a frozen biLM.
     cache_half_precision : `bool`, optional (default = `False`)
         Store cached activations as float16.
+    bilm_engine : `str`, optional (default = `"engine"`)
+        Which biLM implementation runs (see `build_bilm`).
     """
 
     def __init__(
@@ -83,6 +68,7 @@ class AlignedElmo(torch.nn.Module):
         deterministic: bool = False,
         activation_cache: Optional[str] = None,
         cache_half_precision: bool = False,
+        bilm_engine: str = "engine",
     ) -> None:
         super().__init__()
         # Where the files came from, for copying them into archives.
@@ -91,18 +77,16 @@ class AlignedElmo(torch.nn.Module):
             "weight_files": weight_file,
             "aligning_files": aligning_file,
         }
-        self._bilm: torch.nn.Module
-        if bilm_implementation() == "allennlp":
-            self._bilm = _ElmoBiLm(
-                options_file,
-                weight_file,
-                requires_grad,
-                vocab_to_cache,  # type: ignore[arg-type]
-            )
-        else:
-            self._bilm = ElmoBiLm(
-                options_file, weight_file, requires_grad, vocab_to_cache, language
-            )
+        self._bilm = build_bilm(
+            options_file,
+            weight_file,
+            bilm_engine,
+            requires_grad,
+            vocab_to_cache,
+            language,
+            deterministic,
+        )
+        self._language = language
         self._has_cached_vocab = bool(vocab_to_cache)
         num_layers: int = self._bilm.num_layers
         self.num_layers = num_layers
@@ -114,13 +98,6 @@ class AlignedElmo(torch.nn.Module):
         )
         self._layers_to_run = max(self._read_layers()) + 1
         self._dropout = torch.nn.Dropout(p=dropout)
-        if deterministic:
-            if not isinstance(self._bilm, ElmoBiLm):
-                raise ConfigurationError(
-                    "Deterministic mode needs the engine biLM; unset "
-                    f"{BILM_IMPLEMENTATION_VARIABLE}"
-                )
-            self._bilm.deterministic(True)
         self._cache: Optional[ElmoActivationCache] = None
         if activation_cache:
             if not deterministic or requires_grad:
@@ -138,14 +115,32 @@ class AlignedElmo(torch.nn.Module):
                 cache_half_precision,
             )
         self.output_dim: int = self._bilm.get_output_dim()
-        self.per_layer_alignment = False
         self.alignment: Optional[torch.Tensor]
+        self.register_buffer("alignment", None)
         if aligning_file:
-            matrix = load_alignment_matrix(aligning_file, self.output_dim, language, num_layers)
-            self.per_layer_alignment = matrix.dim() == 3
-            self.register_buffer("alignment", matrix)
-        else:
-            self.alignment = None
+            self.set_alignment(
+                load_alignment_matrix(aligning_file, self.output_dim, language, num_layers)
+            )
+
+    @property
+    def per_layer_alignment(self) -> bool:
+        return self.alignment is not None and self.alignment.dim() == 3
+
+    def set_alignment(self, matrix: Optional[torch.Tensor]) -> None:
+        """
+        Aligns with `matrix` from now on: `(dim, dim)` after the mix, `(num_layers, dim, dim)` per
+        layer, or `None` for the identity (the "not aligned" setting of a zero-shot table).
+        """
+        if matrix is not None:
+            shapes = [(self.output_dim,) * 2, (self.num_layers,) + (self.output_dim,) * 2]
+            if tuple(matrix.shape) not in shapes:
+                raise ConfigurationError(
+                    f"An alignment of shape {tuple(matrix.shape)} does not fit the ELMo of "
+                    f"language {self._language!r}: use {shapes[0]} or {shapes[1]}"
+                )
+            reference = self.scalar_mix.scalar_parameters[0]
+            matrix = matrix.to(device=reference.device, dtype=torch.float32)
+        self.alignment = matrix
 
     def _read_layers(self) -> List[int]:
         """The layers the scalar mix reads: all if it is learned, else those of non-zero weight."""
@@ -180,25 +175,19 @@ class AlignedElmo(torch.nn.Module):
             word_inputs = None
         if self._cache is not None:
             layers, mask = self._cached_layers(elmo_tokens)
-        elif isinstance(self._bilm, ElmoBiLm):
+        else:
             output = self._bilm(elmo_tokens, word_inputs, num_layers=self._layers_to_run)
             layers, mask = output["activations"], output["mask"]
-        else:
-            output = self._bilm(elmo_tokens, word_inputs)
-            layers, mask = output["activations"], output["mask"]
         if self.alignment is not None and self.per_layer_alignment:
-            alignment = self.alignment
             layers = [
-                torch.nn.functional.linear(layer, alignment[index])
-                if index < self._layers_to_run
-                else layer
+                align(layer, self.alignment, index) if index < self._layers_to_run else layer
                 for index, layer in enumerate(layers)
             ]
         mask = cast(torch.BoolTensor, mask)
         mixed, _ = remove_sentence_boundaries(self.scalar_mix(layers, mask), mask)
         representations = self._dropout(mixed)
         if self.alignment is not None and not self.per_layer_alignment:
-            representations = torch.nn.functional.linear(representations, self.alignment)
+            representations = align(representations, self.alignment)
         return representations
 
     def _cached_layers(self, elmo_tokens: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:

@@ -1,15 +1,19 @@
 """
-Loading of cross-lingual alignment matrices: per language a `(dim, dim)` matrix `W` that maps the
-language's (mixed) ELMo space onto the shared one as `x @ W.T`, or a `(num_layers, dim, dim)` stack
-with one such matrix per ELMo layer.
+Cross-lingual alignment matrices: per language a `(dim, dim)` matrix `W` that maps the language's
+(mixed) ELMo space onto the shared one as `x @ W.T`, or a `(num_layers, dim, dim)` stack with one
+such matrix per ELMo layer. Reading (checked, never unpickling code), writing in the formats the
+field uses, and applying them (`align`).
 """
 
+import io
 from typing import Callable, List, Optional, Tuple, Union
 
 import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path
+
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
 
 _NPY_MAGIC = b"\x93NUMPY"
 
@@ -94,3 +98,49 @@ def load_alignment_matrix(
     if not numpy.isfinite(matrix).all():
         raise ConfigurationError(f"The {where} contains NaN or infinite values")
     return torch.tensor(matrix, dtype=torch.float32)
+
+
+def align(
+    vectors: torch.Tensor, alignment: torch.Tensor, layer: Optional[int] = None
+) -> torch.Tensor:
+    """
+    `vectors @ W.T`: the alignment `W` of a `(dim, dim)` file, or of layer `layer` of a
+    `(num_layers, dim, dim)` stack.
+    """
+    if alignment.dim() == 3:
+        if layer is None:
+            raise ValueError("a per-layer alignment needs the layer of the vectors")
+        alignment = alignment[layer]
+    return torch.nn.functional.linear(vectors, alignment)
+
+
+def write_alignment(path: str, matrix: numpy.ndarray, file_format: str = "torch") -> str:
+    """
+    Writes an alignment matrix `W` (applied as `x @ W.T`) to `path` in one of the formats the
+    embedder reads:
+
+    - `"torch"`: a float tensor saved with `torch.save` (zip format),
+    - `"muse"`: a float64 numpy array saved with `torch.save` in the legacy (pre-zip) format under
+      numpy 1.x module names, byte for byte the layout of MUSE's output and of the authors'
+      released `*_best_mapping.pth` files,
+    - `"npy"`: `numpy.save`.
+    """
+    buffer = io.BytesIO()
+    if file_format == "torch":
+        torch.save(torch.tensor(matrix, dtype=torch.float32), buffer)
+        content = buffer.getvalue()
+    elif file_format == "muse":
+        torch.save(
+            numpy.asarray(matrix, dtype=numpy.float64), buffer, _use_new_zipfile_serialization=False
+        )
+        # numpy 2 pickles its reconstructor as numpy._core; the released files (numpy 1.x) say
+        # numpy.core. Protocol 2 names globals as newline-terminated text, so this is exact.
+        content = buffer.getvalue().replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+    elif file_format == "npy":
+        numpy.save(buffer, numpy.asarray(matrix))
+        content = buffer.getvalue()
+    else:
+        raise ValueError(f"unknown alignment file format {file_format!r}: torch, muse or npy")
+    with atomic_file(path) as temporary, open(temporary, "wb") as f:
+        f.write(content)
+    return path

@@ -12,11 +12,14 @@ files.
 
 import os
 import shutil
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import torch
 from allennlp.common import Params
 from allennlp.common.file_utils import cached_path
+
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
+from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
 
 ARCHIVE_FOLDER = "elmo_files"
 _FILE_NAMES = {
@@ -26,12 +29,6 @@ _FILE_NAMES = {
 }
 
 
-def _embedders(model: torch.nn.Module) -> Iterator[Any]:
-    from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
-
-    return (m for m in model.modules() if isinstance(m, ElmoTokenEmbedderMultiLang))
-
-
 def copy_elmo_files(model: torch.nn.Module, serialization_dir: str) -> int:
     """
     Copies the ELMo files of every multilingual embedder in `model` into `serialization_dir`
@@ -39,15 +36,15 @@ def copy_elmo_files(model: torch.nn.Module, serialization_dir: str) -> int:
     files copied.
     """
     copied = 0
-    for embedder in _embedders(model):
+    for embedder in multilang_embedders(model):
         for language, files in embedder.source_files.items():
             directory = os.path.join(serialization_dir, ARCHIVE_FOLDER, language)
             os.makedirs(directory, exist_ok=True)
             for key, path in files.items():
                 target = os.path.join(directory, _FILE_NAMES[key])
                 if path and not os.path.exists(target):
-                    shutil.copyfile(cached_path(path), target + ".partial")
-                    os.replace(target + ".partial", target)
+                    with atomic_file(target) as temporary:
+                        shutil.copyfile(cached_path(path), temporary)
                     copied += 1
     return copied
 

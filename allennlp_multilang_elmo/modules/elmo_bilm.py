@@ -2,7 +2,9 @@ import ctypes
 from typing import Dict, List, Optional, Union, cast
 
 import torch
-from allennlp.modules.elmo import batch_to_ids
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.util import int_to_device
+from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 from allennlp.nn.util import add_sentence_boundary_token_ids
 
 from allennlp_multilang_elmo.modules.elmo_bilstm import ElmoBiLstm
@@ -200,3 +202,72 @@ class ElmoBiLm(torch.nn.Module):
         zeros = activations[0].new_zeros(()).expand_as(activations[0])
         activations.extend([zeros] * (self.num_layers - len(activations)))
         return {"activations": activations, "mask": mask}
+
+
+BILM_ENGINES = ("engine", "allennlp")
+"""
+The implementations `build_bilm` can build: `engine` (`ElmoBiLm`, the default) or `allennlp`
+(AllenNLP's own `_ElmoBiLm`, to check a difference against upstream).
+"""
+
+
+class _AllenNlpBiLm(_ElmoBiLm):
+    """AllenNLP's `_ElmoBiLm` with the engine's `forward` signature; it computes every layer."""
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        word_inputs: Optional[torch.Tensor] = None,
+        num_layers: Optional[int] = None,
+    ) -> Dict[str, Union[torch.Tensor, List[torch.Tensor]]]:
+        return super().forward(inputs, word_inputs)  # type: ignore[arg-type]
+
+
+BiLm = Union[ElmoBiLm, _AllenNlpBiLm]
+"""What `build_bilm` returns."""
+
+
+def build_bilm(
+    options_file: str,
+    weight_file: str,
+    engine: str = "engine",
+    requires_grad: bool = False,
+    vocab_to_cache: Optional[List[str]] = None,
+    language: Optional[str] = None,
+    deterministic: bool = False,
+    cuda_device: int = -1,
+) -> "BiLm":
+    """
+    A language's biLM, as the embedder, `elmo-anchors`, `elmo-embed` and the aligners use it:
+    `forward(character_ids, word_inputs=None, num_layers=None)` returns `{"activations": [one
+    (batch_size, timesteps + 2, dim) tensor per layer], "mask": (batch_size, timesteps + 2)}`,
+    with sentence boundaries; it has `num_layers` and `get_output_dim()`.
+
+    # Parameters
+
+    engine : `str`, optional (default = `"engine"`)
+        One of `BILM_ENGINES`.
+    requires_grad, vocab_to_cache, language
+        As for `ElmoBiLm`.
+    deterministic : `bool`, optional (default = `False`)
+        Every sentence starts from the same warm state (see `ElmoBiLm.deterministic`); needs the
+        engine.
+    cuda_device : `int`, optional (default = `-1`)
+        The GPU to put the biLM on; -1 keeps it on the CPU.
+    """
+    device = int_to_device(cuda_device)
+    if engine not in BILM_ENGINES:
+        raise ConfigurationError(f"bilm_engine {engine!r}: use one of {', '.join(BILM_ENGINES)}")
+    if engine == "allennlp":
+        if deterministic:
+            raise ConfigurationError("Deterministic mode needs bilm_engine 'engine'")
+        return _AllenNlpBiLm(
+            options_file,
+            weight_file,
+            requires_grad,
+            vocab_to_cache,  # type: ignore[arg-type]
+        ).to(device)
+    bilm = ElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache, language).to(device)
+    if deterministic:
+        bilm.deterministic(True)
+    return bilm

@@ -101,6 +101,33 @@ class ElmoBiLstm(_EncoderBase):
     def get_output_dim(self) -> int:
         return 2 * self.hidden_size
 
+    def bilm_tf_weights(self) -> Dict[str, numpy.ndarray]:
+        """
+        The LSTM's (trained) weights as bilm-tf arrays keyed by hdf5 path: the exact inverse of the
+        constructor. Each cell's input and recurrent kernels are stacked into `W_0` (TensorFlow
+        gate order i, j, f, o, kept throughout) and AllenNLP's +1 is taken off the forget bias.
+        """
+
+        def array(parameter: torch.Tensor, direction: int) -> numpy.ndarray:
+            return parameter.detach().cpu().numpy().astype(numpy.float32)[direction]
+
+        cell = self.cell_size
+        weights = {}
+        for layer in range(self.num_layers):
+            for direction in (0, 1):
+                path = lstm_cell_path(direction, layer)
+                weights[f"{path}/W_0"] = numpy.concatenate(
+                    [
+                        array(self.input_weights[layer], direction),
+                        array(self.recurrent_weights[layer], direction),
+                    ]
+                )
+                bias = array(self.biases[layer], direction)[0]
+                bias[2 * cell : 3 * cell] -= 1.0
+                weights[f"{path}/B"] = bias
+                weights[f"{path}/W_P_0"] = array(self.projections[layer], direction)
+        return {name: numpy.ascontiguousarray(value) for name, value in weights.items()}
+
     def use_fixed_initial_state(self, state: Optional[LstmState]) -> None:
         """
         With a state `(hidden (num_layers, 1, 2 * hidden), memory (num_layers, 1, 2 * cell))`, every
@@ -136,9 +163,10 @@ class ElmoBiLstm(_EncoderBase):
         fixed = self._fixed_initial_state
         hidden_state: Optional[LstmState] = None
         if fixed is not None:
+            # The module may have moved to another device since the state was computed.
             hidden_state = (
-                fixed[0].expand(-1, batch_size, -1),
-                fixed[1].expand(-1, batch_size, -1),
+                fixed[0].to(inputs.device).expand(-1, batch_size, -1),
+                fixed[1].to(inputs.device).expand(-1, batch_size, -1),
             )
 
         def run(packed: PackedSequence, initial: Any) -> Any:

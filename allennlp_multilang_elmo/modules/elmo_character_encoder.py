@@ -5,6 +5,10 @@ import torch
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 
 
+def _array(parameter: torch.Tensor) -> numpy.ndarray:
+    return parameter.detach().cpu().numpy().astype(numpy.float32)
+
+
 def _boundary_ids(characters: List[int]) -> torch.Tensor:
     # AllenNLP's character ids are bilm-tf's plus one, so that 0 can pad.
     return torch.from_numpy(numpy.array(characters, dtype=numpy.int64) + 1)
@@ -91,6 +95,27 @@ class ElmoCharacterEncoder(torch.nn.Module):
 
     def get_output_dim(self) -> int:
         return self.projection_weight.size(1)
+
+    def bilm_tf_weights(self) -> Dict[str, numpy.ndarray]:
+        """
+        The encoder's (trained) weights as bilm-tf arrays keyed by hdf5 path: the exact inverse of
+        the constructor. The padding row goes, the highway carry gate is negated back and the
+        convolutions return to `(1, width, char_dim, count)`.
+        """
+        weights = {"char_embed": _array(self.char_embedding)[1:]}
+        for i, (kernel, bias) in enumerate(zip(self.conv_weights, self.conv_biases)):
+            weights[f"CNN/W_cnn_{i}"] = _array(kernel).transpose(2, 1, 0)[None]
+            weights[f"CNN/b_cnn_{i}"] = _array(bias)
+        for k, (kernel, bias) in enumerate(zip(self.highway_weights, self.highway_biases)):
+            transform, carry = numpy.split(_array(kernel), 2, axis=1)
+            transform_bias, carry_bias = numpy.split(_array(bias), 2)
+            weights[f"CNN_high_{k}/W_transform"] = transform
+            weights[f"CNN_high_{k}/W_carry"] = -carry
+            weights[f"CNN_high_{k}/b_transform"] = transform_bias
+            weights[f"CNN_high_{k}/b_carry"] = -carry_bias
+        weights["CNN_proj/W_proj"] = _array(self.projection_weight)
+        weights["CNN_proj/b_proj"] = _array(self.projection_bias)
+        return {name: numpy.ascontiguousarray(value) for name, value in weights.items()}
 
     def encode_tokens(self, characters: torch.Tensor) -> torch.Tensor:
         """

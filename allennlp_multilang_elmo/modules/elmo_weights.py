@@ -1,17 +1,23 @@
 """
-Reading and checking a bilm-tf ELMo: its `options.json` and its hdf5 weights, each read once. Every
-problem is reported with the file and the language it belongs to, before any module is built, so a
-model never runs on part of its weights or on weights of another geometry.
+The bilm-tf ELMo file layout, in one place: what `options.json` must say (`check_elmo_options`),
+which hdf5 datasets of which shapes the options call for (`expected_weight_shapes`), reading both
+files (each once, every problem reported with the file and the language it belongs to, before any
+module is built, so a model never runs on part of its weights or on weights of another geometry),
+bilm-tf's initialisation of fresh weights, and writing both files, whole or not at all.
 """
 
+import copy
 import hashlib
 import json
+import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import h5py
 import numpy
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path
+
+from allennlp_multilang_elmo.common.atomic_files import atomic_file, atomic_folder
 
 MAX_CHARACTERS_PER_TOKEN = 50
 # bilm-tf's character table has 261 rows (ids 0-260); AllenNLP shifts ids by one for padding.
@@ -70,18 +76,25 @@ def check_elmo_options(options: Any, where: str = "The ELMo options") -> Dict[st
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
             problems.append(f"lstm.{name} must be a non-negative number, not {value!r}")
     filters = cnn["filters"]
-    if not (
-        isinstance(filters, list)
-        and filters
-        and all(
-            isinstance(f, list) and len(f) == 2 and all(_positive_int(v) for v in f)
-            for f in filters
-        )
-    ):
-        problems.append(f"char_cnn.filters must be a list of [width, count] pairs, not {filters!r}")
-    elif max(width for width, _ in filters) > MAX_CHARACTERS_PER_TOKEN:
-        problems.append(f"char_cnn.filters has a width over {MAX_CHARACTERS_PER_TOKEN}")
-    if not isinstance(cnn["n_highway"], int) or cnn["n_highway"] < 0:
+    if not isinstance(filters, list) or not filters:
+        problems.append("char_cnn.filters must be a non-empty list of [width, count] pairs")
+    else:
+        for index, pair in enumerate(filters):
+            if not (isinstance(pair, list) and len(pair) == 2):
+                problems.append(f"char_cnn.filters[{index}] must be a [width, count] pair")
+                continue
+            for name, value in zip(("width", "count"), pair):
+                if not _positive_int(value):
+                    problems.append(
+                        f"char_cnn.filters[{index}] {name} must be a positive integer, "
+                        f"not {value!r}"
+                    )
+            if _positive_int(pair[0]) and pair[0] > MAX_CHARACTERS_PER_TOKEN:
+                problems.append(
+                    f"char_cnn.filters[{index}] width is over {MAX_CHARACTERS_PER_TOKEN}"
+                )
+    highway = cnn["n_highway"]
+    if not isinstance(highway, int) or isinstance(highway, bool) or highway < 0:
         problems.append(
             f"char_cnn.n_highway must be a non-negative integer, not {cnn['n_highway']!r}"
         )
@@ -207,3 +220,97 @@ def weight_file_hash(weight_file: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# What bilm-tf's inference code and released options.json files say beside the geometry: the
+# character table with AllenNLP's padding row, and a bidirectional model.
+_INFERENCE_OPTIONS = {"bidirectional": True}
+_INFERENCE_CHAR_CNN = {"n_characters": NUM_CHARACTER_ROWS + 1, "max_characters_per_token": 50}
+
+
+def complete_elmo_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    """
+    A copy of checked bilm-tf `options` with every key that bilm-tf's and AllenNLP's loaders read:
+    explicit `cell_clip` and `proj_clip` (`None`: no clip), `n_characters` 262,
+    `max_characters_per_token` 50 and `bidirectional`.
+    """
+    options = copy.deepcopy(options)
+    for key, flag in _INFERENCE_OPTIONS.items():
+        options.setdefault(key, flag)
+    for key, size in _INFERENCE_CHAR_CNN.items():
+        options["char_cnn"].setdefault(key, size)
+    for key in ("cell_clip", "proj_clip"):
+        options["lstm"].setdefault(key, None)
+    return options
+
+
+def initial_elmo_weights(options: Dict[str, Any], seed: int = 0) -> Dict[str, numpy.ndarray]:
+    """
+    Fresh weights for `options` in bilm-tf's layout, drawn as bilm-tf draws them: character
+    embeddings uniform in [-1, 1]; convolutions uniform in [-0.05, 0.05] for `relu` (normal with
+    variance `1 / (width * char_dim)` for `tanh`) with zero biases; highway and projection matrices
+    normal with variance `1 / num_filters`, carry biases -2 (layers start close to the identity),
+    other biases 0; LSTM kernels Glorot-uniform (TensorFlow's default) with zero biases.
+    """
+    rng = numpy.random.RandomState(seed)
+    cnn = options["char_cnn"]
+    char_dim = cnn["embedding"]["dim"]
+    num_filters = sum(count for _, count in cnn["filters"])
+    weights = {"char_embed": rng.uniform(-1.0, 1.0, (NUM_CHARACTER_ROWS, char_dim))}
+    for name, shape in expected_weight_shapes(options).items():
+        kind = name.rsplit("/", 1)[-1]
+        if kind.startswith("b_") or kind == "B":
+            value = -2.0 if kind == "b_carry" else 0.0
+            weights[name] = numpy.full(shape, value)
+        elif kind.startswith("W_cnn_"):
+            width = shape[1]
+            if cnn["activation"] == "relu":
+                weights[name] = rng.uniform(-0.05, 0.05, shape)
+            else:
+                weights[name] = rng.normal(0.0, numpy.sqrt(1.0 / (width * char_dim)), shape)
+        elif name.startswith("CNN"):
+            weights[name] = rng.normal(0.0, numpy.sqrt(1.0 / num_filters), shape)
+        else:
+            limit = numpy.sqrt(6.0 / sum(shape))
+            weights[name] = rng.uniform(-limit, limit, shape)
+    return {name: array.astype(numpy.float32) for name, array in weights.items()}
+
+
+def write_elmo_options(options: Dict[str, Any], options_file: str) -> str:
+    """
+    Writes checked `options` (`complete_elmo_options`) as bilm-tf's `options.json` to
+    `options_file`, whole or not at all; returns the path.
+    """
+    options = complete_elmo_options(check_elmo_options(options))
+    with atomic_file(options_file) as temporary, open(temporary, "w", encoding="utf-8") as f:
+        json.dump(options, f, indent=2)
+    return options_file
+
+
+def write_elmo_weights(weights: Dict[str, numpy.ndarray], weight_file: str) -> str:
+    """
+    Writes every array of `weights` under its hdf5 path (bilm-tf's layout, see
+    `expected_weight_shapes`) to `weight_file`, whole or not at all; returns the path.
+    """
+    with atomic_file(weight_file) as temporary, h5py.File(temporary, "w") as f:
+        for name, value in weights.items():
+            f.create_dataset(name, data=value)
+    return weight_file
+
+
+def write_elmo_files(
+    options: Dict[str, Any], weights: Dict[str, numpy.ndarray], output_dir: str
+) -> Dict[str, str]:
+    """
+    Writes `output_dir/options.json` and `output_dir/weights.hdf5` and returns their paths.
+    `output_dir` must not exist: the folder appears only when both files are complete, so a
+    failure leaves nothing behind.
+    """
+    names = {"options_file": "options.json", "weight_file": "weights.hdf5"}
+    try:
+        with atomic_folder(output_dir) as temporary:
+            write_elmo_options(options, os.path.join(temporary, names["options_file"]))
+            write_elmo_weights(weights, os.path.join(temporary, names["weight_file"]))
+    except FileExistsError as error:
+        raise ConfigurationError(str(error)) from None
+    return {key: os.path.join(os.path.abspath(output_dir), name) for key, name in names.items()}

@@ -13,6 +13,8 @@ from allennlp_models.structured_prediction.predictors.biaffine_dependency_parser
     BiaffineDependencyParserPredictor,
 )
 
+from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
+
 logger = logging.getLogger(__name__)
 
 MISSING_POS = "_"
@@ -145,8 +147,11 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
         return self.predict_batch_instance([instance])[0]
 
     def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
-        # The parent (with the compat patch, B11) applies the token indexers, which binds each
-        # instance's language, and adds the hierplane trees (from `pos`: the parser's tags).
+        # The stock parent never applies token indexers (AllenNLP 2.x predictors must); applying
+        # them binds each instance's language. The parent adds the hierplane trees (from `pos`:
+        # the parser's tags).
+        for instance in instances:
+            self._dataset_reader.apply_token_indexers(instance)
         outputs = super().predict_batch_instance(instances)
         for instance, output in zip(instances, outputs):
             output["lang"] = cast(MetadataField, instance["metadata"])["lang"]
@@ -219,9 +224,7 @@ def _kind(value: Any) -> str:
 
 
 def _configured_languages(model: Model) -> Optional[List[str]]:
-    """The languages of the model's multilingual ELMo, or `None` if it has none that says."""
-    for module in model.modules():
-        languages = getattr(module, "languages", None)
-        if isinstance(languages, list) and all(isinstance(code, str) for code in languages):
-            return sorted(languages)
+    """The languages of the model's multilingual ELMo, or `None` if it has none."""
+    for embedder in multilang_embedders(model):
+        return sorted(embedder.languages)
     return None

@@ -8,12 +8,12 @@ import os
 from typing import NamedTuple
 
 import pytest
+from helpers.demo_training import REPO_ROOT
+from helpers.rotated_twin import RotatedTwin, write_rotated_twin
 
 from allennlp_multilang_elmo.alignment.align import align_anchor_layers
 from allennlp_multilang_elmo.alignment.anchors import elmo_anchors
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
-from allennlp_multilang_elmo.testing.rotated_twin import RotatedTwin, write_rotated_twin
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 
 CORPUS = os.path.join(REPO_ROOT, "data", "ud-pud", "en_pud-ud-train.conllu")
 

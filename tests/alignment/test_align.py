@@ -10,8 +10,8 @@ from allennlp_multilang_elmo.alignment.align import align_anchor_layers, align_v
 from allennlp_multilang_elmo.alignment.anchors import anchors_vec_name
 from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
 from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
+from allennlp_multilang_elmo.modules.tiny_elmo import random_orthogonal
 from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
-from allennlp_multilang_elmo.testing import random_orthogonal
 
 WORDS = [f"w{i}" for i in range(120)]
 

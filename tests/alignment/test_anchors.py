@@ -13,11 +13,10 @@ from allennlp_multilang_elmo.alignment.anchors import (
     character_ids,
     compute_anchors,
     elmo_anchors,
-    load_bilm,
 )
 from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
-from allennlp_multilang_elmo.modules.aligned_elmo import BILM_IMPLEMENTATION_VARIABLE
-from allennlp_multilang_elmo.testing import write_elmo_model
+from allennlp_multilang_elmo.modules.elmo_bilm import build_bilm
+from allennlp_multilang_elmo.modules.tiny_elmo import write_elmo_model
 
 SENTENCES = [["a", "b", "a", "c"], ["b", "a"], ["d", "a", "b"]]
 
@@ -37,7 +36,7 @@ def corpus(tmp_path):
 def test_anchors_are_the_mean_contextual_vectors(model, corpus, tmp_path):
     summary = elmo_anchors(*model, [corpus], str(tmp_path / "out"), batch_size=8)
     # The same biLM on the same single batch, averaged by hand.
-    output = load_bilm(*model)(batch_to_ids(SENTENCES))
+    output = build_bilm(*model).eval()(batch_to_ids(SENTENCES))
     expected = {}
     for layer in range(3):
         vectors = output["activations"][layer].detach().double()
@@ -97,7 +96,7 @@ def test_accumulator_memory_is_bounded_by_the_vocabulary():
 
 
 def test_compute_anchors_streams_the_corpus(model):
-    bilm = load_bilm(*model)
+    bilm = build_bilm(*model).eval()
     drawn = []
 
     def sentences():
@@ -147,27 +146,24 @@ def test_layers_outside_the_model(model, corpus, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "implementation, message",
+    "engine, message",
     [
         # The engine checks the weights as it reads them; AllenNLP's biLM runs and gives NaN.
         ("engine", r"weight file '.*nan/weights.hdf5' contains NaN"),
         ("allennlp", r"the biLM of '.*nan/weights.hdf5' gives NaN or infinite vectors"),
     ],
 )
-def test_nan_vectors_are_refused_and_nothing_is_written(
-    model, corpus, tmp_path, monkeypatch, implementation, message
-):
-    monkeypatch.setenv(BILM_IMPLEMENTATION_VARIABLE, implementation)
+def test_nan_vectors_are_refused_and_nothing_is_written(model, corpus, tmp_path, engine, message):
     options, weights = write_elmo_model(str(tmp_path / "nan"), seed=2)
     with h5py.File(weights, "r+") as f:
         f["RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_P_0"][0, 0] = numpy.nan
     out = tmp_path / "out"
     with pytest.raises(Exception, match=message):
-        elmo_anchors(options, weights, [corpus], str(out))
+        elmo_anchors(options, weights, [corpus], str(out), bilm_engine=engine)
     assert_no_output(out)
     # An output folder with earlier anchors keeps them untouched.
     elmo_anchors(*model, [corpus], str(out))
     before = {name: (out / name).read_bytes() for name in os.listdir(out)}
     with pytest.raises(Exception, match=message):
-        elmo_anchors(options, weights, [corpus], str(out))
+        elmo_anchors(options, weights, [corpus], str(out), bilm_engine=engine)
     assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before

@@ -44,10 +44,10 @@ def test_non_utf8_text_names_file_and_line(tmp_path):
         list(read_sentences(str(path), 100))
 
 
-def test_non_utf8_conllu_names_file_and_sentence_line(tmp_path):
+def test_non_utf8_conllu_names_file_and_line(tmp_path):
     path = tmp_path / "es.conllu"
     path.write_bytes(CONLLU.encode("utf-8").replace("Sí".encode("utf-8"), b"S\xff"))
-    with pytest.raises(ValueError, match=r"es.conllu, sentence at line 8: not valid UTF-8"):
+    with pytest.raises(ValueError, match=r"es.conllu, line 8: not valid UTF-8"):
         list(read_sentences(str(path), 100))
 
 

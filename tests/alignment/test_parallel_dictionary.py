@@ -1,6 +1,9 @@
 import pytest
 
-from allennlp_multilang_elmo.alignment.parallel_dictionary import cooccurrence_dictionary
+from allennlp_multilang_elmo.alignment.parallel_dictionary import (
+    add_identical_strings,
+    cooccurrence_dictionary,
+)
 
 # "casa" is in the verses with "house" (3 of them) and once without; "el" is everywhere, like
 # "the", and "the" is its best partner; "perro" and "dog" meet twice.
@@ -33,3 +36,12 @@ def test_bad_thresholds():
         cooccurrence_dictionary(VERSES, min_count=0)
     with pytest.raises(ValueError, match="min_dice"):
         cooccurrence_dictionary(VERSES, min_dice=0.0)
+
+
+def test_identical_strings_follow_the_pairs_most_frequent_first():
+    source = [["2024", "Linux", "x"], ["2024", "Linux"], ["2024"]]
+    target = [["2024", "Linux"], ["2024", "Linux"], ["2024", "x"]]
+    pairs = add_identical_strings([("x", "y")], source, target, min_count=1)
+    # "x" is already the source of a pair; the others by their count on the source side.
+    assert pairs == [("x", "y"), ("2024", "2024"), ("Linux", "Linux")]
+    assert add_identical_strings([], source, target, min_count=3) == [("2024", "2024")]

@@ -9,7 +9,7 @@ from allennlp_multilang_elmo.alignment.procrustes import (
     split_held_out,
 )
 from allennlp_multilang_elmo.alignment.word_vectors import WordVectors
-from allennlp_multilang_elmo.testing import random_orthogonal
+from allennlp_multilang_elmo.modules.tiny_elmo import random_orthogonal
 
 
 def spaces(num_words=300, dim=12, noise=0.0, seed=0):

@@ -7,6 +7,7 @@ ELMo, parses the English test split through that ELMo's rotated twin. With the a
 import copy
 import os
 
+import pytest
 import torch
 from allennlp.commands.train import train_model
 from allennlp.common import Params
@@ -14,8 +15,9 @@ from allennlp.data import DatasetReader
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models import Model
 from allennlp.training.util import evaluate
+from helpers.demo_training import REPO_ROOT, demo_config
 
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
+pytestmark = pytest.mark.end_to_end
 
 DATA = os.path.join(REPO_ROOT, "data", "ud-pud")
 

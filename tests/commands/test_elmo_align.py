@@ -3,13 +3,13 @@ import os
 
 import numpy
 import pytest
+from helpers.cli import run_cli
+from helpers.demo_training import REPO_ROOT
+from helpers.rotated_twin import write_rotated_twin
 
 from allennlp_multilang_elmo.alignment.anchors import elmo_anchors
 from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
-from allennlp_multilang_elmo.testing.cli import run_cli
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
-from allennlp_multilang_elmo.testing.rotated_twin import write_rotated_twin
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 
 CORPUS = os.path.join(REPO_ROOT, "data", "ud-pud", "en_pud-ud-dev.conllu")
 

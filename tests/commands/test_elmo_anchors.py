@@ -2,11 +2,11 @@ import json
 import os
 
 import pytest
+from helpers.cli import run_cli
+from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
-from allennlp_multilang_elmo.testing import write_elmo_model
-from allennlp_multilang_elmo.testing.cli import run_cli
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from allennlp_multilang_elmo.modules.tiny_elmo import write_elmo_model
 
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 

@@ -11,10 +11,11 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import AllenNlpTestCase
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 from allennlp.nn.util import remove_sentence_boundaries
+from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.commands.elmo_embed import embed_file
-from allennlp_multilang_elmo.testing import random_orthogonal, write_alignment, write_elmo_model
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from allennlp_multilang_elmo.modules.alignment_matrix import write_alignment
+from allennlp_multilang_elmo.modules.tiny_elmo import random_orthogonal, write_elmo_model
 
 LINES = ["The cat sat .", "Die Katze schläft", "Un"]
 
@@ -69,7 +70,7 @@ class TestElmoEmbed(AllenNlpTestCase):
     def test_bad_input_names_the_line_and_leaves_no_output(self):
         for content, match in [
             (b"good line\n\nafter blank\n", r"in.txt, line 2: blank line"),
-            (b"ok\n\xff\xfe broken\n", r"in.txt, line 2: not UTF-8"),
+            (b"ok\n\xff\xfe broken\n", r"in.txt, line 2: not valid UTF-8"),
             (b"", r"holds no sentence"),
         ]:
             with open(self.input_file, "wb") as f:
@@ -89,6 +90,7 @@ class TestElmoEmbed(AllenNlpTestCase):
             )
         assert not os.path.exists(self.output)
 
+    @pytest.mark.end_to_end
     def test_command_line(self):
         command = [
             sys.executable,

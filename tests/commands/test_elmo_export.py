@@ -5,10 +5,10 @@ from allennlp.commands.train import train_model
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
+from helpers.cli import run_cli
+from helpers.demo_training import REPO_ROOT
 
-from allennlp_multilang_elmo.testing import elmo_options
-from allennlp_multilang_elmo.testing.cli import run_cli
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options
 
 CORPUS = os.path.join(REPO_ROOT, "tests", "fixtures", "bilm", "bible_en_es.tsv")
 

@@ -14,27 +14,22 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 from allennlp_models.structured_prediction.models.biaffine_dependency_parser import POS_TO_IGNORE
+from helpers.cli import run_cli
+from helpers.demo_training import ALLENNLP, OFFLINE, REPO_ROOT
 
-from allennlp_multilang_elmo.predictors.conllu_parsing import parse_files
-from allennlp_multilang_elmo.testing.cli import run_cli
-from allennlp_multilang_elmo.testing.demo_config import ALLENNLP, OFFLINE, REPO_ROOT, train_demo
+from allennlp_multilang_elmo.commands.parse import parse_files
+
+pytestmark = pytest.mark.end_to_end
 
 SPANISH_TEST = os.path.join(REPO_ROOT, "data", "ud-pud", "es_pud-ud-test.conllu")
 EMPTY_NODE = "8.1\tvacío\tvacío\tNOUN\t_\t_\t_\t_\t8:nmod\t_"
 
 
-# Deterministic ELMo: a sentence's vectors do not depend on its batch, so `parse` and `evaluate`
-# (which batch differently) must agree exactly.
-DETERMINISTIC = {"type": "elmo_token_embedder_multilang_deterministic"}
-
-
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    overrides = {
-        "trainer": {"num_epochs": 1},
-        "model": {"text_field_embedder": {"token_embedders": {"elmo": DETERMINISTIC}}},
-    }
-    return train_demo(tmp_path_factory.mktemp("parse"), overrides) / "model.tar.gz"
+def archive(tiny_demo_run):
+    # Deterministic ELMo: a sentence's vectors do not depend on its batch, so `parse` and
+    # `evaluate` (which batch differently) must agree exactly.
+    return tiny_demo_run / "model.tar.gz"
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,7 @@ import json
 
 import pytest
 from allennlp.common.checks import ConfigurationError
-
-from allennlp_multilang_elmo.testing.cli import run_cli
+from helpers.cli import run_cli
 
 
 def write_elmo(monkeypatch, *args: str) -> None:

@@ -5,24 +5,23 @@ The README's main job at test scale: `allennlp train` of the shipped demo config
 
 import json
 import os
+import shutil
 
 import pytest
 from allennlp.common.checks import ConfigurationError
+from helpers.cli import run_cli
+from helpers.demo_training import FIXTURES
+from helpers.demo_training import train_demo as train
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table, language_scores
-from allennlp_multilang_elmo.testing.cli import run_cli
-from allennlp_multilang_elmo.testing.demo_config import FIXTURES
-from allennlp_multilang_elmo.testing.demo_config import train_demo as train
+
+pytestmark = pytest.mark.end_to_end
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+@pytest.fixture
+def trained(tiny_demo_run):
     """A parser trained on en, de and fr, reading with data loader workers."""
-    # Workers read the balanced stream; the callback keeps their passes per epoch.
-    return train(
-        tmp_path_factory.mktemp("zero_shot"),
-        {"data_loader": {"max_instances_in_memory": 24, "num_workers": 2}},
-    )
+    return tiny_demo_run
 
 
 def test_distributed_training_on_cpu(tmp_path):
@@ -79,8 +78,10 @@ def test_training_reports_per_language_scores(trained):
     assert metrics["best_validation_LAS_AVG"] == pytest.approx(expected)
 
 
-def test_zero_shot_evaluation_and_table(trained, monkeypatch, capsys):
-    output = trained / "test_metrics.json"
+def test_zero_shot_evaluation_and_table(trained, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "test_metrics.json"
+    # attachment-table reads the training languages from the run's config beside the metrics.
+    shutil.copy(trained / "config.json", tmp_path)
     run_cli(
         monkeypatch,
         "evaluate",
@@ -105,8 +106,8 @@ def test_zero_shot_evaluation_and_table(trained, monkeypatch, capsys):
     assert lines[-3].split()[:3] == ["it", "zero-shot", f"{100 * metrics['UAS_it']:.1f}"]
 
 
-def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
-    inputs = trained / "inputs.jsonl"
+def test_predict_on_a_language_never_trained_on(trained, tmp_path, monkeypatch):
+    inputs = tmp_path / "inputs.jsonl"
     inputs.write_text(
         "\n".join(
             json.dumps(line)
@@ -120,7 +121,7 @@ def test_predict_on_a_language_never_trained_on(trained, monkeypatch):
             ]
         )
     )
-    predictions = trained / "predictions.jsonl"
+    predictions = tmp_path / "predictions.jsonl"
     run_cli(
         monkeypatch,
         "predict",
@@ -161,8 +162,8 @@ def test_predict_names_a_malformed_input_line(trained, tmp_path, monkeypatch):
         )
 
 
-def test_predict_with_the_dataset_reader(trained, monkeypatch):
-    predictions = trained / "reader_predictions.jsonl"
+def test_predict_with_the_dataset_reader(trained, tmp_path, monkeypatch):
+    predictions = tmp_path / "reader_predictions.jsonl"
     run_cli(
         monkeypatch,
         "predict",

@@ -46,6 +46,7 @@ class TestDataLoaderSpawnPatch(AllenNlpTestCase):
             with pytest.raises(RuntimeError, match="SemLock created in a fork context"):
                 next(iter(_spawn_loader(max_instances_in_memory)))
 
+    @pytest.mark.end_to_end
     def test_spawned_workers_run_patched(self):
         # The spawned instance worker reads with the stock UD reader, which only works there if the
         # worker applied our patches (B11) before reading.

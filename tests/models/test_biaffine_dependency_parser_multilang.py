@@ -12,10 +12,10 @@ from allennlp.common.testing import ModelTestCase
 from allennlp.data import Batch, DataLoader, DatasetReader, Vocabulary
 from allennlp.models import Model
 from allennlp.modules import TokenEmbedder
+from helpers.demo_training import REPO_ROOT, deep_merge, demo_config
 
 from allennlp_multilang_elmo.common.language_codes import decode_languages
-from allennlp_multilang_elmo.testing import write_multilang_elmo
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, deep_merge, demo_config
+from allennlp_multilang_elmo.modules.tiny_elmo import write_multilang_elmo
 
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 LANGUAGES = ["en", "de", "fr", "es", "it"]

@@ -13,13 +13,12 @@ from allennlp.models import Model
 from allennlp.models.archival import archive_model
 from allennlp.modules.elmo import Elmo, _ElmoBiLm, batch_to_ids
 from allennlp.nn.util import add_sentence_boundary_token_ids, remove_sentence_boundaries
+from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.commands.elmo_export import export_elmo_archive
 from allennlp_multilang_elmo.models.elmo_language_model import ElmoLanguageModel
-from allennlp_multilang_elmo.modules.elmo_weight_layout import write_elmo_files
-from allennlp_multilang_elmo.modules.elmo_weights import read_elmo_weights
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from allennlp_multilang_elmo.modules.elmo_weights import read_elmo_weights, write_elmo_files
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 
 CORPUS = os.path.join(REPO_ROOT, "tests", "fixtures", "bilm", "bible_en_es.tsv")
 BATCHES = [

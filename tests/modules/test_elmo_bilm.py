@@ -9,7 +9,7 @@ from allennlp.common.testing import AllenNlpTestCase
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 
 from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 
 SENTENCES = [
     ["The", "cat", "sat", "on", "the", "mat", "."],

@@ -9,8 +9,8 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import AllenNlpTestCase
 
 from allennlp_multilang_elmo.modules.elmo_bilm import ElmoBiLm
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
 
 
 class TestElmoFileChecks(AllenNlpTestCase):

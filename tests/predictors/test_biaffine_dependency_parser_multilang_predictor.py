@@ -6,10 +6,14 @@ from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import DatasetReader, Vocabulary
 from allennlp.models import Model
+from allennlp_models.structured_prediction.predictors.biaffine_dependency_parser import (
+    BiaffineDependencyParserPredictor,
+)
+from helpers.demo_training import REPO_ROOT, demo_config
 
+from allennlp_multilang_elmo.compat._patching import unpatched
+from allennlp_multilang_elmo.modules.tiny_elmo import write_multilang_elmo
 from allennlp_multilang_elmo.predictors import BiaffineDependencyParserMultiLangPredictor
-from allennlp_multilang_elmo.testing import write_multilang_elmo
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
 
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 
@@ -50,6 +54,14 @@ class TestBiaffineDependencyParserMultiLangPredictor:
         for output in (tagged, untagged):
             assert len(output["predicted_heads"]) == 3
             assert output["hierplane_tree"]["root"]["word"] in output["words"]
+
+    def test_applies_token_indexers_without_the_compat_patch(self):
+        # B11 patches the stock parent predictor; ours applies the reader's indexers itself.
+        with unpatched(
+            BiaffineDependencyParserPredictor, "predict_instance", "predict_batch_instance"
+        ):
+            output = self.predictor.predict_json({"lang": "fr", "words": ["Le", "chat", "dort"]})
+        assert output["lang"] == "fr" and len(output["predicted_heads"]) == 3
 
     def test_unknown_tags_are_replaced_with_one_warning(self, caplog):
         self.predictor._warned.clear()

@@ -3,7 +3,7 @@ import io
 import json
 import os
 
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
+from helpers.demo_training import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location(
     "quiet_console", os.path.join(REPO_ROOT, "scripts", "quiet_console.py")

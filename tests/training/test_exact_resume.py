@@ -14,9 +14,7 @@ from typing import Any, Dict
 import numpy
 import pytest
 import torch
-
-from allennlp_multilang_elmo.testing import write_multilang_elmo
-from allennlp_multilang_elmo.testing.demo_config import (
+from helpers.demo_training import (
     ALLENNLP,
     DEMO_LANGUAGES,
     FIXTURES,
@@ -24,12 +22,16 @@ from allennlp_multilang_elmo.testing.demo_config import (
     REPO_ROOT,
     demo_config,
 )
+
+from allennlp_multilang_elmo.modules.tiny_elmo import write_multilang_elmo
 from allennlp_multilang_elmo.training.callbacks.exact_resume import (
     carried_states,
     random_states,
     restore_carried_states,
     set_random_states,
 )
+
+pytestmark = pytest.mark.end_to_end
 
 # 8 sentences of each of 3 languages in batches of 4: 6 batches an epoch, a checkpoint every 2.
 BATCHES_PER_EPOCH = 6

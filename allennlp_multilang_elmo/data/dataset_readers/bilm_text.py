@@ -8,7 +8,7 @@ from allennlp.data.fields import TextField
 from allennlp.data.token_indexers import ELMoTokenCharactersIndexer, SingleIdTokenIndexer
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 
-from allennlp_multilang_elmo.alignment.text_files import numbered_lines
+from allennlp_multilang_elmo.common.text_files import numbered_lines
 
 BOS, EOS = ELMoCharacterMapper.bos_token, ELMoCharacterMapper.eos_token
 

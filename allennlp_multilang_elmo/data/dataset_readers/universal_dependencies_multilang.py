@@ -16,7 +16,7 @@ from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Token, Tokenizer
 
-from allennlp_multilang_elmo.data.dataset_readers.conllu_sentences import (
+from allennlp_multilang_elmo.common.conllu import (
     SentenceSpan,
     parse_sentence,
     read_span,
@@ -232,9 +232,9 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
             names = sorted(
                 path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path)
             )
-            found = [_Treebank(name, name, self._language_of(name)) for name in names]
+            found = [_Treebank(name, name, self.language_of(name)) for name in names]
         else:
-            found = [_Treebank(pattern, cached_path(pattern), self._language_of(pattern))]
+            found = [_Treebank(pattern, cached_path(pattern), self.language_of(pattern))]
 
         treebanks = [
             treebank
@@ -265,7 +265,12 @@ class UniversalDependenciesMultiLangDatasetReader(DatasetReader):
                 )
         return treebanks
 
-    def _language_of(self, name: str) -> str:
+    def language_of(self, name: str) -> str:
+        """
+        The language of the file `name` (a path or URL): the first matching pattern of
+        `file_languages`, else the leading letters of its base name (see the class docstring).
+        Raises `ConfigurationError` when the name tells none.
+        """
         base_name = os.path.basename(name)
         for file_pattern, language in self.file_languages.items():
             if fnmatch.fnmatchcase(base_name, file_pattern) or fnmatch.fnmatchcase(

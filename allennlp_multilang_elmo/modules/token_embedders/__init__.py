@@ -1,8 +1,5 @@
-from allennlp_multilang_elmo.modules.token_embedders import (
-    deterministic_elmo_token_embedder_multilang as _deterministic,
-)
 from allennlp_multilang_elmo.modules.token_embedders.elmo_token_embedder_multilang import (
+    DeterministicElmoTokenEmbedderMultiLang,
     ElmoTokenEmbedderMultiLang,
+    multilang_embedders,
 )
-
-DeterministicElmoTokenEmbedderMultiLang = _deterministic.DeterministicElmoTokenEmbedderMultiLang

@@ -1,4 +1,4 @@
-from typing import Any, Dict, List, Optional, Sequence, Union, cast
+from typing import Dict, Iterator, List, Optional, Sequence, Union, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -17,8 +17,8 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
     followed by its scalar mix, dropout and an alignment that maps the language's space onto a
     shared one, then an optional projection shared by all languages. For each language the result
     equals AllenNLP's `Elmo(options, weights, 1, ...)` followed by the alignment and the projection;
-    the biLMs run on this package's engine (`ElmoBiLm`: same numbers, several times faster; set the
-    environment variable `ALLENNLP_MULTILANG_ELMO_BILM=allennlp` to run AllenNLP's own instead).
+    the biLMs run on this package's engine (`ElmoBiLm`: same numbers, several times faster;
+    `bilm_engine: "allennlp"` runs AllenNLP's own instead).
 
     The language comes with each call, as `lang`:
 
@@ -60,10 +60,25 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
         The alignment of each language (`torch.save`d tensor or numpy array, e.g. the authors'
         `<lang>_best_mapping.pth` or `allennlp elmo-align`'s output, or `.npy`), after the mix or
         per layer (see above). Languages without one (or with an empty path) use the identity.
+    deterministic : `bool`, optional (default = `False`)
+        Every sentence starts from the same warm biLM state (the state after reading a fixed
+        warm-up text) instead of the state carried from earlier batches, so a sentence's
+        representation depends neither on the batch it is in nor on the batches before it, and
+        evaluation gives the same scores in any batch order. That makes the activations of a
+        frozen biLM a function of the sentence, so they can be cached (`activation_cache`).
+    activation_cache : `str`, optional (default = `None`)
+        A folder for an on-disk cache of the layer activations the scalar mix reads (one lmdb
+        file for all languages; safe with data-loader workers, several processes and killed
+        runs): epochs after the first then skip the biLMs, while dropout, scalar mix, alignment
+        and projection still run on every pass. Keys cover the sentence, the language, the weight
+        file's hash and every option that changes the activations, so changed weights never
+        serve stale activations. Needs `deterministic` and `requires_grad = false`.
+    cache_half_precision : `bool`, optional (default = `False`)
+        Store cached activations as float16: half the disk, at float16 rounding.
+    bilm_engine : `str`, optional (default = `"engine"`)
+        `"engine"` (this package's `ElmoBiLm`) or `"allennlp"` (AllenNLP's `_ElmoBiLm`, to check
+        a difference against upstream; no deterministic mode).
     """
-
-    # Options of `AlignedElmo` beyond the original constructor, set by subclasses.
-    _engine_options: Dict[str, Any] = {}
 
     def __init__(
         self,
@@ -76,6 +91,10 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
         vocab_to_cache: Optional[List[str]] = None,
         scalar_mix_parameters: Optional[List[float]] = None,
         aligning_files: Optional[Dict[str, str]] = None,
+        deterministic: bool = False,
+        activation_cache: Optional[str] = None,
+        cache_half_precision: bool = False,
+        bilm_engine: str = "engine",
     ) -> None:
         super().__init__()
         aligning_files = aligning_files or {}
@@ -106,7 +125,10 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
                 scalar_mix_parameters=scalar_mix_parameters,
                 aligning_file=aligning_files.get(lang) or None,
                 language=lang,
-                **self._engine_options,
+                deterministic=deterministic,
+                activation_cache=activation_cache,
+                cache_half_precision=cache_half_precision,
+                bilm_engine=bilm_engine,
             )
             for lang in self._languages
         }
@@ -134,6 +156,19 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
     @property
     def languages(self) -> List[str]:
         return list(self._languages)
+
+    def set_alignment(self, language: str, matrix: Optional[torch.Tensor]) -> None:
+        """
+        Replaces the alignment of `language`: a `(dim, dim)` or `(num_layers, dim, dim)` matrix
+        (see the class docstring), or `None` for the identity, which scores a language "not
+        aligned" in a zero-shot table.
+        """
+        if language not in self._elmos:
+            raise ConfigurationError(
+                f"No ELMo for language {language!r}; configured languages: "
+                f"{', '.join(self._languages)}"
+            )
+        cast(AlignedElmo, self._elmos[language]).set_alignment(matrix)
 
     def get_output_dim(self) -> int:
         return self.output_dim
@@ -244,3 +279,21 @@ class ElmoTokenEmbedderMultiLang(TokenEmbedder):
             )
             representations = torch.cat(outputs, dim=0).index_select(0, inverse)
         return representations.reshape(*leading_shape, timesteps, -1)
+
+
+@TokenEmbedder.register("elmo_token_embedder_multilang_deterministic")
+class DeterministicElmoTokenEmbedderMultiLang(ElmoTokenEmbedderMultiLang):
+    """
+    The former registered name of `elmo_token_embedder_multilang` with `deterministic: true`, kept
+    so that configs and archives written with it still load. Takes the same parameters.
+
+    Registered as a `TokenEmbedder` with name "elmo_token_embedder_multilang_deterministic".
+    """
+
+    def __init__(self, deterministic: bool = True, **kwargs) -> None:
+        super().__init__(deterministic=deterministic, **kwargs)
+
+
+def multilang_embedders(model: torch.nn.Module) -> Iterator[ElmoTokenEmbedderMultiLang]:
+    """Every `elmo_token_embedder_multilang` inside `model`."""
+    return (m for m in model.modules() if isinstance(m, ElmoTokenEmbedderMultiLang))

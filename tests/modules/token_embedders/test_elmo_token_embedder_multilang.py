@@ -11,15 +11,14 @@ from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
 from allennlp.modules.token_embedders import TokenEmbedder
 
 from allennlp_multilang_elmo.common.language_codes import encode_language
-from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
-from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
-from allennlp_multilang_elmo.testing import (
+from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix, write_alignment
+from allennlp_multilang_elmo.modules.tiny_elmo import (
     elmo_options,
     random_orthogonal,
-    write_alignment,
     write_elmo_model,
     write_multilang_elmo,
 )
+from allennlp_multilang_elmo.modules.token_embedders import ElmoTokenEmbedderMultiLang
 
 LANGUAGES = ["de", "en", "fr"]
 SENTENCES = [
@@ -272,3 +271,44 @@ class TestElmoTokenEmbedderMultiLangErrors(AllenNlpTestCase):
         with pytest.raises(ConfigurationError, match="evil.pth"):
             load_alignment_matrix(path, 16, "fr")
         assert not marker.exists()
+
+
+class TestSetAlignment(AllenNlpTestCase):
+    def setup_method(self):
+        super().setup_method()
+        self.files = write_multilang_elmo(str(self.TEST_DIR / "elmo"), LANGUAGES)
+        self.ids = batch_to_ids(SENTENCES)
+
+    def embedder(self, **kwargs) -> ElmoTokenEmbedderMultiLang:
+        embedder = ElmoTokenEmbedderMultiLang(
+            **{"dropout": 0.0, "deterministic": True, **self.files, **kwargs}
+        )
+        return embedder.eval()
+
+    def test_identity_equals_an_embedder_without_the_alignment(self):
+        aligned = self.embedder()
+        unaligned = self.embedder(aligning_files={})
+        before = aligned(self.ids, "fr")
+        aligned.set_alignment("fr", None)
+        assert not torch.allclose(before, aligned(self.ids, "fr"))
+        assert torch.equal(aligned(self.ids, "fr"), unaligned(self.ids, "fr"))
+        # An archive of the unaligned model holds no alignment of that language.
+        assert "_elmos.fr.alignment" not in aligned.state_dict()
+
+    def test_a_new_matrix_after_the_mix_or_per_layer(self):
+        embedder = self.embedder(aligning_files={})
+        plain = embedder(self.ids, "de")
+        rotation = torch.tensor(random_orthogonal(16, seed=3), dtype=torch.float32)
+        embedder.set_alignment("de", rotation)
+        torch.testing.assert_close(embedder(self.ids, "de"), plain @ rotation.T)
+        # The same matrix for every layer before a linear mix is the same map.
+        embedder.set_alignment("de", rotation.expand(3, 16, 16))
+        torch.testing.assert_close(embedder(self.ids, "de"), plain @ rotation.T)
+        assert embedder.state_dict()["_elmos.de.alignment"].shape == (3, 16, 16)
+
+    def test_bad_language_or_shape(self):
+        embedder = self.embedder()
+        with pytest.raises(ConfigurationError, match="No ELMo for language 'sv'"):
+            embedder.set_alignment("sv", None)
+        with pytest.raises(ConfigurationError, match=r"shape \(8, 8\) does not fit .*'de'"):
+            embedder.set_alignment("de", torch.eye(8))

@@ -6,9 +6,9 @@ from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp_models.structured_prediction.dataset_readers.universal_dependencies import (
     UniversalDependenciesDatasetReader,
 )
+from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.data.dataset_readers import UniversalDependenciesMultiLangDatasetReader
-from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT
 from allennlp_multilang_elmo.training.callbacks import ReaderPassPerEpochCallback
 
 DEV = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang", "*_pud-ud-dev.conllu")

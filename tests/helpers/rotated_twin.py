@@ -19,16 +19,20 @@ it cannot (|h_i| is at most the absolute column sum of `W_P`, as the output gate
 1 in absolute value).
 """
 
-import json
 import os
-import shutil
 from typing import NamedTuple
 
-import h5py
 import numpy
 from scipy.linalg import block_diag
 
-from allennlp_multilang_elmo.testing.elmo_factory import random_orthogonal
+from allennlp_multilang_elmo.modules.elmo_weights import (
+    lstm_cell_path,
+    read_elmo_options,
+    read_elmo_weights,
+    write_elmo_options,
+    write_elmo_weights,
+)
+from allennlp_multilang_elmo.modules.tiny_elmo import random_orthogonal
 
 
 class RotatedTwin(NamedTuple):
@@ -50,27 +54,20 @@ def write_rotated_twin(
     matrices drawn from `seed`. Raises `ValueError` if the model's `proj_clip` could fire in either
     model (write the original with a larger one, e.g. `elmo_options(proj_clip=1000.0)`).
     """
-    with open(options_file) as f:
-        options = json.load(f)
+    options = read_elmo_options(options_file)
     lstm = options["lstm"]
     proj_dim, num_lstm_layers = lstm["projection_dim"], lstm["n_layers"]
     token_rotation, *direction_rotations = (
         random_orthogonal(proj_dim, seed=seed + offset) for offset in range(3)
     )
 
-    with h5py.File(weight_file, "r") as original:
-        datasets = {}
-        original.visititems(
-            lambda name, item: (
-                datasets.update({name: item[...]}) if isinstance(item, h5py.Dataset) else None
-            )
-        )
+    datasets = read_elmo_weights(weight_file, options)
     twin = dict(datasets)
     twin["CNN_proj/W_proj"] = datasets["CNN_proj/W_proj"] @ token_rotation.T
     twin["CNN_proj/b_proj"] = datasets["CNN_proj/b_proj"] @ token_rotation.T
     for direction, rotation in enumerate(direction_rotations):
         for layer in range(num_lstm_layers):
-            cell = f"RNN_{direction}/RNN/MultiRNNCell/Cell{layer}/LSTMCell"
+            cell = lstm_cell_path(direction, layer)
             input_rotation = token_rotation if layer == 0 else rotation
             kernel = datasets[f"{cell}/W_0"]
             input_size = kernel.shape[0] - proj_dim
@@ -87,13 +84,11 @@ def write_rotated_twin(
                         "rotation"
                     )
 
-    os.makedirs(directory, exist_ok=True)
-    twin_options = os.path.join(directory, "options.json")
-    twin_weights = os.path.join(directory, "weights.hdf5")
-    shutil.copyfile(options_file, twin_options)
-    with h5py.File(twin_weights, "w") as file:
-        for name, data in twin.items():
-            file.create_dataset(name, data=data.astype(datasets[name].dtype))
+    twin_options = write_elmo_options(options, os.path.join(directory, "options.json"))
+    twin_weights = write_elmo_weights(
+        {name: array.astype(numpy.float32) for name, array in twin.items()},
+        os.path.join(directory, "weights.hdf5"),
+    )
     rotations = [block_diag(token_rotation, token_rotation)] + [
         block_diag(*direction_rotations)
     ] * num_lstm_layers

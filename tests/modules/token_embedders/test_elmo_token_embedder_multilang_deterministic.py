@@ -15,9 +15,13 @@ from allennlp.common.testing import AllenNlpTestCase
 from allennlp.modules.elmo import batch_to_ids
 from allennlp.modules.token_embedders import TokenEmbedder
 
+from allennlp_multilang_elmo.modules.alignment_matrix import write_alignment
 from allennlp_multilang_elmo.modules.elmo_activation_cache import _to_bytes as cache_bytes
-from allennlp_multilang_elmo.modules.token_embedders import DeterministicElmoTokenEmbedderMultiLang
-from allennlp_multilang_elmo.testing import write_alignment, write_multilang_elmo
+from allennlp_multilang_elmo.modules.tiny_elmo import write_multilang_elmo
+from allennlp_multilang_elmo.modules.token_embedders import (
+    DeterministicElmoTokenEmbedderMultiLang,
+    ElmoTokenEmbedderMultiLang,
+)
 
 SENTENCES = [
     ["The", "cat", "sat", "."],
@@ -40,14 +44,16 @@ class CountingBiLm(torch.nn.Module):
         return self.bilm(*args, **kwargs)
 
 
-class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
+class TestDeterministicMode(AllenNlpTestCase):
     def setup_method(self):
         super().setup_method()
         self.files = write_multilang_elmo(str(self.TEST_DIR / "elmo"), ["en", "fr"])
         self.cache = str(self.TEST_DIR / "cache")
 
     def embedder(self, **kwargs):
-        return DeterministicElmoTokenEmbedderMultiLang(**{"dropout": 0.0, **self.files, **kwargs})
+        return ElmoTokenEmbedderMultiLang(
+            **{"dropout": 0.0, "deterministic": True, **self.files, **kwargs}
+        )
 
     def test_same_output_whatever_the_batch_and_its_order(self):
         embedder = self.embedder()
@@ -87,6 +93,7 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         first.sum().backward()
         assert embedder._projection.weight.grad.abs().sum() > 0
 
+    @pytest.mark.end_to_end
     def test_processes_writing_one_cache_at_once(self):
         # As data-parallel workers of a distributed run do: each process fills the shared folder
         # with its own and common sentences, at the same time.
@@ -94,9 +101,9 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
             "import json, sys, torch\n"
             "from allennlp.modules.elmo import batch_to_ids\n"
             "from allennlp_multilang_elmo.modules.token_embedders import "
-            "DeterministicElmoTokenEmbedderMultiLang\n"
+            "ElmoTokenEmbedderMultiLang\n"
             "files, cache, sentences = json.loads(sys.argv[1])\n"
-            "embedder = DeterministicElmoTokenEmbedderMultiLang(dropout=0.0, "
+            "embedder = ElmoTokenEmbedderMultiLang(dropout=0.0, deterministic=True, "
             "activation_cache=cache, **files)\n"
             "for start in range(0, len(sentences), 2):\n"
             "    embedder(batch_to_ids(sentences[start : start + 2]), 'fr')\n"
@@ -125,9 +132,9 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         self.embedder(activation_cache=self.cache)(batch_to_ids(SENTENCES), "fr")
         other = write_multilang_elmo(str(self.TEST_DIR / "other"), ["en", "fr"], base_seed=7)
         files = dict(self.files, weight_files=other["weight_files"])
-        fresh = DeterministicElmoTokenEmbedderMultiLang(dropout=0.0, **files)
-        cached = DeterministicElmoTokenEmbedderMultiLang(
-            dropout=0.0, activation_cache=self.cache, **files
+        fresh = ElmoTokenEmbedderMultiLang(dropout=0.0, deterministic=True, **files)
+        cached = ElmoTokenEmbedderMultiLang(
+            deterministic=True, dropout=0.0, activation_cache=self.cache, **files
         )
         char_ids = batch_to_ids(SENTENCES)
         assert torch.equal(cached(char_ids, "fr"), fresh(char_ids, "fr"))
@@ -192,14 +199,22 @@ class TestDeterministicElmoTokenEmbedderMultiLang(AllenNlpTestCase):
         embedder = TokenEmbedder.from_params(
             Params(
                 {
-                    "type": "elmo_token_embedder_multilang_deterministic",
+                    "type": "elmo_token_embedder_multilang",
+                    "deterministic": True,
                     "activation_cache": self.cache,
                     **self.files,
                 }
             )
         )
-        assert isinstance(embedder, DeterministicElmoTokenEmbedderMultiLang)
         assert embedder._elmos["en"]._cache is not None
+
+    def test_the_former_registered_name_still_loads(self):
+        # Configs and archives written with the former name of deterministic mode.
+        params = {"type": "elmo_token_embedder_multilang_deterministic", **self.files}
+        embedder = TokenEmbedder.from_params(Params({**params, "dropout": 0.0})).eval()
+        assert isinstance(embedder, DeterministicElmoTokenEmbedderMultiLang)
+        ids = batch_to_ids(SENTENCES)
+        torch.testing.assert_close(embedder(ids, "fr"), self.embedder().eval()(ids, "fr"))
 
 
 def test_evaluation_scores_do_not_depend_on_batching(tmp_path):
@@ -209,12 +224,11 @@ def test_evaluation_scores_do_not_depend_on_batching(tmp_path):
     from allennlp.data.dataset_readers import DatasetReader
     from allennlp.models import Model
     from allennlp.training.util import evaluate
-
-    from allennlp_multilang_elmo.testing.demo_config import REPO_ROOT, demo_config
+    from helpers.demo_training import REPO_ROOT, demo_config
 
     files = write_multilang_elmo(str(tmp_path / "elmo"), ["en", "de", "fr", "es", "it"])
-    elmo = "elmo_token_embedder_multilang_deterministic"
-    overrides = {"model": {"text_field_embedder": {"token_embedders": {"elmo": {"type": elmo}}}}}
+    elmo = {"deterministic": True}
+    overrides = {"model": {"text_field_embedder": {"token_embedders": {"elmo": elmo}}}}
     config = Params(demo_config(files, "", "", overrides))
     reader = DatasetReader.from_params(config.pop("validation_dataset_reader"))
     treebank = os.path.join(REPO_ROOT, "data", "ud-pud", "es_pud-ud-dev.conllu")

@@ -1,12 +1,14 @@
 """
-Line-numbered access to the sentences of CoNLL-U (and CoNLL-X) files.
+Line-numbered access to the sentences of CoNLL-U (and CoNLL-X) files, for every reader of them:
+the treebank reader, anchors' corpora and `allennlp parse`.
 
 `conllu` parses sentences but does not say where they are in the file, so its errors cannot point
 at a line. Here a file is first scanned into `SentenceSpan`s (first line and byte range of every
 sentence), which is cheap and lets a reader sample and shard sentences before parsing any of them;
 then `parse_sentence` parses one span line by line with `conllu`, checks what a dependency parser
 needs, and reports problems as `file, line N: ...`; `tree_problem` says whether the heads form a
-tree.
+tree. Lines end only at `\n` (and `\r\n`), as CoNLL-U says: other Unicode line breaks are part of
+a FORM.
 """
 
 from typing import BinaryIO, Iterator, List, NamedTuple, Optional, Tuple
@@ -35,7 +37,10 @@ class ParsedSentence(NamedTuple):
     words: List[str]
     pos_tags: List[str]
     dependencies: List[Tuple[str, int]]
-    """`(deprel, head)` per word; heads are 1-based word positions, 0 for the root."""
+    """
+    `(deprel, head)` per word; heads are 1-based word positions, 0 for the root. Empty when parsed
+    without dependencies.
+    """
     lines: List[int]
     """The line of each word in its file."""
 
@@ -59,28 +64,43 @@ def scan_sentences(path: str, name: str) -> Iterator[SentenceSpan]:
 
 
 def read_span(file: BinaryIO, span: SentenceSpan) -> str:
-    """The text of `span`, read from `file` (opened in binary mode on `span.path`)."""
+    """
+    The text of `span`, read from `file` (opened in binary mode on `span.path`), without a byte
+    order mark at the start of the file. Text that is not UTF-8 raises `ValueError` naming the
+    file and line.
+    """
     file.seek(span.start)
+    data = file.read(span.end - span.start)
     try:
-        return file.read(span.end - span.start).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{span.name}, sentence at line {span.line}: not valid UTF-8 ({error})"
-        ) from error
+        line = span.line + data[: error.start].count(b"\n")
+        raise ValueError(f"{span.name}, line {line}: not valid UTF-8 ({error.reason})") from None
+    return text.lstrip("\ufeff") if span.start == 0 else text
+
+
+def sentence_lines(text: str) -> List[str]:
+    """The lines of a sentence's `text` (from `read_span`), without line ends."""
+    return [line.rstrip("\r") for line in text.rstrip("\r\n").split("\n")]
 
 
 def parse_sentence(
-    text: str, span: SentenceSpan, use_language_specific_pos: bool = False
+    text: str,
+    span: SentenceSpan,
+    use_language_specific_pos: bool = False,
+    with_dependencies: bool = True,
+    raw_text_hint: str = "",
 ) -> ParsedSentence:
     """
     Parses the sentence `text` found at `span`, keeping syntactic words only: multiword tokens
     (`1-2`) and empty nodes (`1.1`) are skipped, as a basic-dependency parser predicts neither.
     The POS tags are UPOS, or XPOS when `use_language_specific_pos`; an empty one (some treebanks
-    leave XPOS out for some words) is kept as the tag `_`. Every word must have a non-empty FORM,
-    a head and a relation, and words must be numbered 1, 2, 3, ... so that heads point at the
-    right words. A sentence whose FORMs are all `_` (a treebank distributed without its text) is
-    refused too. Whether the heads form a tree is left to `tree_problem`. Raises `ValueError`
-    naming the file and line of the first problem.
+    leave XPOS out for some words) is kept as the tag `_`. Every word must have a non-empty FORM
+    and, `with_dependencies`, a head and a relation; words must be numbered 1, 2, 3, ... so that
+    heads point at the right words. A sentence whose FORMs are all `_` (a treebank distributed
+    without its text) is refused too. Whether the heads form a tree is left to `tree_problem`.
+    Raises `ValueError` naming the file and line of the first problem; a line without any tab
+    gets `raw_text_hint` after the message.
     """
     words: List[str] = []
     pos_tags: List[str] = []
@@ -91,17 +111,17 @@ def parse_sentence(
     def error(line_number: int, problem: str) -> ValueError:
         return ValueError(f"{span.name}, line {line_number}: {problem}")
 
-    for line_number, line in enumerate(text.rstrip("\r\n").split("\n"), span.line):
-        line = line.rstrip("\r")
+    for line_number, line in enumerate(sentence_lines(text), span.line):
         if line.startswith("#"):
             continue
         # CoNLL-U and CoNLL-X separate columns by tabs; forms may contain spaces.
         num_columns = len(line.split("\t"))
         if num_columns != len(DEFAULT_FIELDS):
+            hint = raw_text_hint if num_columns == 1 else ""
             raise error(
                 line_number,
                 f"expected {len(DEFAULT_FIELDS)} tab-separated columns, "
-                f"found {num_columns}: {line!r}",
+                f"found {num_columns}{hint}: {line!r}",
             )
         try:
             token = parse_line(line, DEFAULT_FIELDS, _FIELD_PARSERS)
@@ -117,13 +137,14 @@ def parse_sentence(
                 line_number,
                 f"word ids must run 1, 2, 3, ...; found {token['id']} after {len(words)}",
             )
-        if token["head"] is None or token["deprel"] == "_":
+        if with_dependencies and (token["head"] is None or token["deprel"] == "_"):
             raise error(line_number, f"word {token['id']} has no head or relation: {line!r}")
         if not token["form"].strip():
             raise error(line_number, f"word {token['id']} has an empty FORM: {line!r}")
         words.append(token["form"])
         pos_tags.append(token[pos_field])
-        dependencies.append((token["deprel"], token["head"]))
+        if with_dependencies:
+            dependencies.append((token["deprel"], token["head"]))
         word_lines.append(line_number)
 
     if not words:

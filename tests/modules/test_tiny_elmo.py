@@ -8,10 +8,10 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import AllenNlpTestCase
 from allennlp.modules.elmo import Elmo, batch_to_ids
 
-from allennlp_multilang_elmo.testing import (
+from allennlp_multilang_elmo.modules.alignment_matrix import write_alignment
+from allennlp_multilang_elmo.modules.tiny_elmo import (
     elmo_options,
     random_orthogonal,
-    write_alignment,
     write_elmo_model,
     write_multilang_elmo,
 )
@@ -132,7 +132,7 @@ class TestReleasedLayoutAndChecks(AllenNlpTestCase):
             ({"char_dim": 0}, "char_cnn.embedding.dim"),
             ({"n_highway": -1}, "char_cnn.n_highway"),
             ({"filters": ((1, 4), (0, 8))}, r"char_cnn.filters\[1\] width"),
-            ({"filters": ()}, "char_cnn.filters must not be empty"),
+            ({"filters": ()}, "char_cnn.filters must be a non-empty list"),
         ],
     )
     def test_non_positive_sizes_are_refused_before_writing(self, sizes, name):
@@ -143,7 +143,9 @@ class TestReleasedLayoutAndChecks(AllenNlpTestCase):
         options = elmo_options()
         options["lstm"]["projection_dim"] = 0
         directory = self.TEST_DIR / "out"
-        with pytest.raises(ConfigurationError, match="lstm.projection_dim must be an integer of"):
+        with pytest.raises(
+            ConfigurationError, match="lstm.projection_dim must be a positive integer"
+        ):
             write_multilang_elmo(str(directory), ["en"], options)
         assert not directory.exists()
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 from allennlp.modules.elmo import Elmo, _ElmoBiLm, batch_to_ids
 
-from allennlp_multilang_elmo.testing import elmo_options, write_elmo_model
-from allennlp_multilang_elmo.testing.rotated_twin import write_rotated_twin
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
+from helpers.rotated_twin import write_rotated_twin
 
 BATCHES = [
     [["The", "twin", "is", "a", "rotation", "."], ["Short", "one"]],

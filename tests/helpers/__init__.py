@@ -1,0 +1,1 @@
+"""Test scaffolding: tiny trained demos, the in-process CLI, the rotated twin of a biLM."""
