@@ -77,7 +77,6 @@ local reader = {
         [".*tag_bilinear.*weight", { type: "xavier_uniform" }],
         [".*tag_bilinear.*bias", { type: "zero" }],
       ],
-      prevent_regexes: [".*_elmos\\..*"],
     },
   },
   trainer: {
@@ -85,17 +84,13 @@ local reader = {
     patience: 3,
     grad_norm: 5.0,
     validation_metric: "+LAS_AVG",
-    callbacks: [
-      { type: "console_logger", should_log_inputs: false },
-      { type: "exact_resume" },
-      { type: "elmo_files_in_archive" },
-    ],
-    checkpointer: { type: "recoverable" },
-    enable_default_callbacks: false,
+    // The console logger without its dump of the first batch's tensors. Exact resume, the ELMo
+    // files in the archive and the recoverable checkpointer come with the embedder (README:
+    // Safe defaults).
+    callbacks: [{ type: "console_logger", should_log_inputs: false }],
     optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
     cuda_device: -1,
   },
-  include_in_archive: ["elmo_files"],
   random_seed: 13370,
   numpy_seed: 1337,
   pytorch_seed: 133,

@@ -83,9 +83,6 @@ local reader(extra) = {
         [".*tag_bilinear.*weight", { type: "xavier_uniform" }],
         [".*tag_bilinear.*bias", { type: "zero" }],
       ],
-      // Never re-initialise the pre-trained ELMo (a regex such as ".*projection.*weight" would
-      // match its projections).
-      prevent_regexes: [".*_elmos\\..*"],
     },
   },
   trainer: {
@@ -93,22 +90,11 @@ local reader(extra) = {
     patience: 3,
     grad_norm: 5.0,
     validation_metric: "+LAS_AVG",
-    // Epoch k trains on pass k of the balanced stream, with data loader workers too.
-    callbacks: [
-      { type: "reader_pass_per_epoch" },
-      // The default console logger, without its dump of the first batch's tensors.
-      { type: "console_logger", should_log_inputs: false },
-      // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
-      { type: "exact_resume" },
-      // The ELMo files go into the archive (once), so it loads anywhere: see include_in_archive.
-      { type: "elmo_files_in_archive" },
-    ],
-    // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
-    checkpointer: { type: "recoverable" },
-    enable_default_callbacks: false,
+    // The console logger without its dump of the first batch's tensors. The balanced stream's
+    // pass per epoch, exact resume, the ELMo files in the archive and the recoverable checkpointer
+    // come with the embedder (README: Safe defaults).
+    callbacks: [{ type: "console_logger", should_log_inputs: false }],
     optimizer: { type: "adam", lr: 2e-3, betas: [0.9, 0.9] },
     cuda_device: -1,
   },
-  // Copied there by the elmo_files_in_archive callback; frozen biLM weights are in no state dict.
-  include_in_archive: ["elmo_files"],
 }

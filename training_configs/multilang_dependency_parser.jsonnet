@@ -82,8 +82,8 @@ local reader(extra) = {
         [".*bias_ih.*", { type: "zero" }],
         [".*bias_hh.*", { type: "lstm_hidden_bias" }],
       ],
-      // Keep the pre-trained ELMo weights: ".*projection.*weight" matches them too.
-      prevent_regexes: [".*_elmos\\..*"],
+      // ".*projection.*weight" would match ELMo's own projections too: the embedder's biLM
+      // weights are never initialised (README: Safe defaults).
     },
   },
   trainer: {
@@ -91,23 +91,11 @@ local reader(extra) = {
     patience: 10,
     grad_norm: 5.0,
     validation_metric: "+LAS_AVG",
-    // Epoch k trains on pass k of the balanced stream, with data loader workers too.
-    // Random-number and biLM states in every checkpoint: `allennlp train --recover` is exact.
-    // The ELMo files go into the archive (once), so it loads anywhere: see include_in_archive.
     // The console logger without the dump of the first batch's tensors that AllenNLP's default one
-    // writes into the log.
-    callbacks: [
-      { type: "reader_pass_per_epoch" },
-      { type: "console_logger", should_log_inputs: false },
-      { type: "exact_resume" },
-      { type: "elmo_files_in_archive" },
-    ],
-    enable_default_callbacks: false,
-    // A damaged newest checkpoint (a run killed while saving) falls back to the previous one.
-    checkpointer: { type: "recoverable" },
+    // writes into the log. The balanced stream's pass per epoch, exact resume, the ELMo files in
+    // the archive and the recoverable checkpointer come with the embedder (README: Safe defaults).
+    callbacks: [{ type: "console_logger", should_log_inputs: false }],
     optimizer: { type: "adam" },
     cuda_device: 0,
   },
-  // Copied there by the elmo_files_in_archive callback; frozen biLM weights are in no state dict.
-  include_in_archive: ["elmo_files"],
 }

@@ -1,4 +1,5 @@
 from allennlp_multilang_elmo.commands.attachment_table import AttachmentTable
+from allennlp_multilang_elmo.commands.elmo_add_language import ElmoAddLanguage
 from allennlp_multilang_elmo.commands.elmo_align import ElmoAlign
 from allennlp_multilang_elmo.commands.elmo_anchors import ElmoAnchors
 from allennlp_multilang_elmo.commands.elmo_dictionary import ElmoDictionary

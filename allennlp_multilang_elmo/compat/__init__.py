@@ -1,11 +1,12 @@
 """
 Run-time fixes that let AllenNLP 2.10.1 and allennlp-models 2.10.1 work on Python 3.11 with
-torch 2.x and numpy 2. Each module fixes one breakage, numbered B5 to B13 as in `README.md` in this
-folder, which lists every patch with its upstream cause, the versions it is for, the test that
-shows the breakage and when it can go; the module's docstring says what breaks and why.
-`apply_patches` applies them all and is idempotent; a patch whose versions (its `VERSIONS`) are not
-installed does nothing and logs one line. The package's `__init__` calls it before anything else,
-so every `allennlp` command that loads this plugin runs patched.
+torch 2.x and numpy 2 (B5 to B13), and that make every config using the multilingual embedder safe
+without extra config lines (B14 to B16). Each module fixes one breakage, numbered as in
+`README.md` in this folder, which lists every patch with its upstream cause, the versions it is
+for, the test that shows the breakage and when it can go; the module's docstring says what breaks
+and why. `apply_patches` applies them all and is idempotent; a patch whose versions (its
+`VERSIONS`) are not installed does nothing and logs one line. The package's `__init__` calls it
+before anything else, so every `allennlp` command that loads this plugin runs patched.
 
 `nltk_data` is the exception: its fix (B5) must exist before any plugin is imported, so the install
 script runs it once.
@@ -15,8 +16,11 @@ from allennlp_multilang_elmo.compat import (
     amp_warnings,
     attachment_scores,
     data_loader_spawn,
+    elmo_archives,
+    initializer_guard,
     reduce_on_plateau,
     torch_load,
+    trainer_defaults,
     universal_dependencies,
 )
 
@@ -27,6 +31,9 @@ _PATCHES = (
     attachment_scores,  # B10
     universal_dependencies,  # B11
     amp_warnings,  # B13
+    trainer_defaults,  # B14
+    elmo_archives,  # B15
+    initializer_guard,  # B16
 )
 
 

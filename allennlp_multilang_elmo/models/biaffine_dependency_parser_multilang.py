@@ -1,9 +1,7 @@
 import inspect
-from os import PathLike
-from typing import Any, Dict, List, Optional, Tuple, Union, cast
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 import torch
-from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
@@ -15,7 +13,6 @@ from allennlp_models.structured_prediction.models.biaffine_dependency_parser imp
     BiaffineDependencyParser,
 )
 
-from allennlp_multilang_elmo.modules.elmo_archive_files import localize_elmo_files
 from allennlp_multilang_elmo.training.metrics import PerLanguageAttachmentScores
 from allennlp_multilang_elmo.training.metrics.per_language_accuracy import PerLanguageAccuracy
 
@@ -300,19 +297,6 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
                 "with the universal_dependencies_multilang reader"
             )
         return [meta["lang"] for meta in metadata]
-
-    @classmethod
-    def _load(
-        cls,
-        config: Params,
-        serialization_dir: Union[str, PathLike],
-        weights_file: Optional[Union[str, PathLike]] = None,
-        cuda_device: int = -1,
-    ) -> Model:
-        # An archive carries its ELMo files (see `elmo_archive_files`): use them, not the paths
-        # the model was trained with, so that it loads from any folder and on any machine.
-        localize_elmo_files(config.get("model"), str(serialization_dir))
-        return super()._load(config, serialization_dir, weights_file, cuda_device)
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         """

@@ -3,26 +3,27 @@ Portable archives: each language's ELMo files travel inside the model archive, o
 
 Frozen biLM weights are left out of every state dict (see `ElmoBiLm`), so checkpoints and the
 archive's `weights.th` hold only what training changes. The `elmo_files_in_archive` trainer
-callback copies each language's options, weight and alignment files into
-`<serialization_dir>/elmo_files/<lang>/`, which the config's `include_in_archive: ["elmo_files"]`
-puts into `model.tar.gz`. When the archive is loaded, `localize_elmo_files` points the model
-config at those copies, so the archive works from any folder, on a machine without the original
-files.
+callback (added to every training of a model with the embedder, compat patch B14) copies each
+language's options, weight and alignment files into `<serialization_dir>/elmo_files/<lang>/`, which
+goes into `model.tar.gz` (B15). When the archive is loaded, `archived_model_config` points the
+model config at those copies, so the archive works from any folder, on a machine without the
+original files.
 """
 
+import json
 import os
 import shutil
-from typing import Any, Dict
+from typing import Any, Dict, Iterator, Tuple
 
 import torch
-from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path
 
 from allennlp_multilang_elmo.common.atomic_files import atomic_file
 from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
 
 ARCHIVE_FOLDER = "elmo_files"
-_FILE_NAMES = {
+FILE_NAMES = {
     "options_files": "options.json",
     "weight_files": "weights.hdf5",
     "aligning_files": "alignment",
@@ -41,7 +42,7 @@ def copy_elmo_files(model: torch.nn.Module, serialization_dir: str) -> int:
             directory = os.path.join(serialization_dir, ARCHIVE_FOLDER, language)
             os.makedirs(directory, exist_ok=True)
             for key, path in files.items():
-                target = os.path.join(directory, _FILE_NAMES[key])
+                target = os.path.join(directory, FILE_NAMES[key])
                 if path and not os.path.exists(target):
                     with atomic_file(target) as temporary:
                         shutil.copyfile(cached_path(path), temporary)
@@ -49,28 +50,59 @@ def copy_elmo_files(model: torch.nn.Module, serialization_dir: str) -> int:
     return copied
 
 
-def localize_elmo_files(params: Params, serialization_dir: str) -> None:
-    """
-    Points every multilingual embedder's file paths in `params` (a model config, changed in place)
-    at the copies in `serialization_dir`, where a copy exists.
-    """
-    folder = os.path.join(serialization_dir, ARCHIVE_FOLDER)
-    if not os.path.isdir(folder):
-        return
+EMBEDDER_TYPES = ("elmo_token_embedder_multilang", "elmo_token_embedder_multilang_deterministic")
+"""The registered names of the multilingual embedder."""
 
-    def visit(node: Dict[str, Any]) -> None:
+
+def embedder_configs(node: Any, path: str = "") -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """`(path, config)` of every multilingual embedder in a config tree (plain dicts and lists)."""
+    if isinstance(node, dict):
+        if node.get("type") in EMBEDDER_TYPES:
+            yield path, node
+            return
         for key, value in node.items():
-            if isinstance(value, dict):
-                if key in _FILE_NAMES and all(isinstance(v, str) for v in value.values()):
-                    for language in value:
-                        copy = os.path.join(folder, language, _FILE_NAMES[key])
-                        if os.path.exists(copy):
-                            value[language] = copy
-                else:
-                    visit(value)
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, dict):
-                        visit(item)
+            yield from embedder_configs(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from embedder_configs(item, f"{path}[{index}]")
 
-    visit(params.params)
+
+def archived_model_config(config: Dict[str, Any], serialization_dir: str) -> None:
+    """
+    Prepares the config of an archive's model for loading (in place; `config` is the whole
+    config, with any overrides applied):
+
+    - every multilingual embedder reads its ELMo files from the archive's copies where it has them,
+      so the archive loads from any folder;
+    - an override that changes an archived embedder's ELMo or alignment files is refused: the
+      archive's copies and its `weights.th` (which holds the alignments) would win over the given
+      files, so it would be silently ignored;
+    - an `activation_cache` of the training config is dropped (evaluation and prediction write
+      nothing outside their outputs) unless the overrides set one.
+    """
+    with open(os.path.join(serialization_dir, "config.json"), encoding="utf-8") as f:
+        archived = dict(embedder_configs(json.load(f).get("model", {}), "model"))
+    for path, embedder in embedder_configs(config.get("model", {}), "model"):
+        before = archived.get(path, {})
+        for key in FILE_NAMES:
+            if (embedder.get(key) or {}) != (before.get(key) or {}):
+                raise ConfigurationError(
+                    f"The overrides change {path}.{key}, which an archive cannot honour: it "
+                    "keeps each language's ELMo files and alignment inside (elmo_files/ and "
+                    "weights.th), and they would win over the given files. To add a language "
+                    "or swap a language's biLM or alignment, write a new archive with `allennlp "
+                    "elmo-add-language ARCHIVE NEW_ARCHIVE --lang LANG ...` (with --replace for "
+                    "a language the archive has)"
+                )
+        if embedder.get("activation_cache") == before.get("activation_cache"):
+            embedder.pop("activation_cache", None)
+        _localize(embedder, serialization_dir)
+
+
+def _localize(embedder: Dict[str, Any], serialization_dir: str) -> None:
+    folder = os.path.join(serialization_dir, ARCHIVE_FOLDER)
+    for key, name in FILE_NAMES.items():
+        for language in embedder.get(key) or {}:
+            copy = os.path.join(folder, language, name)
+            if os.path.exists(copy):
+                embedder[key][language] = copy

@@ -15,6 +15,9 @@ import pytest
 import torch
 from allennlp.common.file_utils import TensorCache
 from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.models import archival
+from allennlp.nn.initializers import InitializerApplicator
+from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 from allennlp.training.learning_rate_schedulers.pytorch_lr_schedulers import (
     ReduceOnPlateauLearningRateScheduler,
 )
@@ -32,9 +35,12 @@ from allennlp_multilang_elmo.compat import (
     amp_warnings,
     attachment_scores,
     data_loader_spawn,
+    elmo_archives,
+    initializer_guard,
     nltk_data,
     reduce_on_plateau,
     torch_load,
+    trainer_defaults,
     universal_dependencies,
 )
 from allennlp_multilang_elmo.compat._patching import is_patched, unpatched, written_for
@@ -121,6 +127,9 @@ PATCHES = {
         UniversalDependenciesDatasetReader, "text_to_instance", "apply_token_indexers"
     ),
     amp_warnings: _no_filter_added,
+    trainer_defaults: _nothing_patched(GradientDescentTrainer, "__init__"),
+    elmo_archives: _nothing_patched(archival, "archive_model", "_load_model"),
+    initializer_guard: _nothing_patched(InitializerApplicator, "__call__"),
 }
 
 

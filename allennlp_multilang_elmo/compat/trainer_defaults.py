@@ -1,0 +1,67 @@
+"""
+B14: training with the multilingual embedder is safe only for configs that list four extra lines.
+
+AllenNLP's trainer builds only the callbacks and the checkpointer a config names. A config written
+as for AllenNLP 0.9 (no `callbacks`, no `checkpointer`) therefore got no portable archive (the
+ELMo files stay where they were), a `--recover` that drifts from the uninterrupted run (no
+random-number or carried biLM states in checkpoints), epochs that re-read the same sample of a
+language-balanced stream with data loader workers, and a `--recover` that fails on a truncated
+newest checkpoint. The patch wraps `GradientDescentTrainer.__init__`: when the model holds an
+`elmo_token_embedder_multilang`, it adds the trainer callbacks `elmo_files_in_archive`,
+`exact_resume` and `reader_pass_per_epoch` unless the config lists them already (also with
+`enable_default_callbacks: false`: they are about correct results, not console output), and makes
+the stock checkpointer `recoverable` (a subclass that keeps its state and options). Models without
+the embedder train exactly as before.
+"""
+
+import functools
+from typing import Any, Callable
+
+from allennlp.training.checkpointer import Checkpointer
+from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
+
+from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
+
+
+def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def wrapper(self: GradientDescentTrainer, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        # Imported here: the patches are applied before the package's components exist.
+        from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
+        from allennlp_multilang_elmo.training.callbacks import (
+            ElmoFilesInArchiveCallback,
+            ExactResumeCallback,
+            ReaderPassPerEpochCallback,
+        )
+        from allennlp_multilang_elmo.training.recoverable_checkpointer import (
+            RecoverableCheckpointer,
+        )
+
+        if next(multilang_embedders(self.model), None) is None:
+            return
+        for callback_class in (
+            ReaderPassPerEpochCallback,
+            ExactResumeCallback,
+            ElmoFilesInArchiveCallback,
+        ):
+            if not any(isinstance(callback, callback_class) for callback in self._callbacks):
+                serialization_dir: str = self._serialization_dir  # type: ignore[has-type]
+                self._callbacks.append(callback_class(serialization_dir))
+        if type(self._checkpointer) is Checkpointer:
+            # The subclass only overrides `load_checkpoint`: same attributes, same files.
+            self._checkpointer.__class__ = RecoverableCheckpointer
+
+    return wrapper
+
+
+# AllenNLP's trainer, whatever the torch version.
+VERSIONS = {"allennlp": "==2.10.1"}
+"""The installed versions this patch was written for (see `written_for`)."""
+
+
+def apply() -> None:
+    """Gives every trainer of a model with the multilingual embedder the safe callbacks."""
+    if not written_for("B14 (trainer_defaults)", VERSIONS):
+        return
+    replace_attribute(GradientDescentTrainer, "__init__", _with_safe_defaults)
