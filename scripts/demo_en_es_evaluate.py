@@ -4,8 +4,11 @@ Evaluates the parsers of the demo (training_configs/demo_en_es.jsonnet) and prin
 each run folder, UAS, LAS and the accuracy of its UPOS tagger (runs with UPOS input) on English
 in-language (English PUD train + test; its dev set picked the epoch) and Spanish zero-shot (all
 1,000 Spanish PUD sentences, never seen in training) with the Spanish biLM aligned onto the English
-one, and again with the alignment replaced by the identity. Scores go to RUN/demo_metrics.json; the
-table is printed as Markdown.
+one, and again with the alignment replaced by the identity. A run with UPOS input is scored twice:
+reading the gold UPOS tags, and reading its tagger's tags (`pos_input: predicted`, what raw text
+gets). UAS and LAS are AllenNLP's (punctuation excluded); "LAS all" is the CoNLL 2018 shared task's
+LAS (every word, universal relations). Scores go to RUN/demo_metrics.json; the table is printed as
+Markdown.
 
     python scripts/demo_en_es_evaluate.py RUN_WITH_POS RUN_WITHOUT_POS
 """
@@ -13,7 +16,7 @@ table is printed as Markdown.
 import json
 import os
 import sys
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import torch
 from allennlp.data.data_loaders import MultiProcessDataLoader
@@ -26,6 +29,12 @@ DATA = {
     "en": "data/ud-pud/en_pud-ud-t*.conllu",
     "es": "data/ud-pud/es_pud-ud-*.conllu",
 }
+# The activations the training cached: evaluations reuse them (asked for explicitly: archives
+# write no cache otherwise).
+ELMO = "model.text_field_embedder.token_embedders.elmo"
+CACHE = {f"{ELMO}.activation_cache": "output/demo/activation-cache"}
+SCORES = {"UAS": "UAS", "LAS": "LAS", "LAS all": "conll18_LAS", "UPOS": "UPOS"}
+SETTINGS = ("en", "es_aligned", "es_unaligned")
 
 
 def scores(model, reader, path: str, language: str) -> Dict[str, float]:
@@ -34,47 +43,57 @@ def scores(model, reader, path: str, language: str) -> Dict[str, float]:
     metrics = evaluate(model, loader, cuda_device=-1)
     # UPOS: the accuracy of the parser's UPOS tagger (with UPOS input only).
     return {
-        name: metrics[f"{name}_{language}"]
-        for name in ("UAS", "LAS", "UPOS")
-        if f"{name}_{language}" in metrics
+        name: metrics[f"{metric}_{language}"]
+        for name, metric in SCORES.items()
+        if f"{metric}_{language}" in metrics
     }
 
 
-def evaluate_run(run: str) -> Dict[str, Dict[str, float]]:
-    archive = load_archive(os.path.join(run, "model.tar.gz"))
+def evaluate_archive(run: str, pos_input: str) -> Dict[str, Dict[str, float]]:
+    overrides = {**CACHE, "model.pos_input": pos_input}
+    archive = load_archive(os.path.join(run, "model.tar.gz"), overrides=overrides)
     model, reader = archive.model.eval(), archive.validation_dataset_reader
     results = {"en": scores(model, reader, DATA["en"], "en")}
     results["es_aligned"] = scores(model, reader, DATA["es"], "es")
     (embedder,) = multilang_embedders(model)
     embedder.set_alignment("es", None)  # the identity: "not aligned"
     results["es_unaligned"] = scores(model, reader, DATA["es"], "es")
-    results["pos_input"] = "pos_tag_embedding" in archive.config["model"]
+    return results
+
+
+def evaluate_run(run: str) -> Dict[str, Any]:
+    with open(os.path.join(run, "config.json")) as f:
+        pos_input = "pos_tag_embedding" in json.load(f)["model"]
+    inputs = ("gold", "predicted") if pos_input else ("gold",)
+    results = {
+        "pos_input": pos_input,
+        "inputs": {name: evaluate_archive(run, name) for name in inputs},
+    }
     with open(os.path.join(run, "demo_metrics.json"), "w") as f:
         json.dump(results, f, indent=2)
     return results
 
 
-def table(results: Dict[str, Dict]) -> str:
-    rows = [
-        "| parser input | English UAS | LAS | UPOS | Spanish zero-shot, aligned UAS | LAS | UPOS "
-        "| Spanish zero-shot, not aligned UAS | LAS | UPOS |",
-        "|---|" + "---:|" * 9,
-    ]
-    for result in results.values():
-        name = "ELMo + UPOS" if result["pos_input"] else "ELMo alone"
-        cells = [
-            f"{100 * result[key][metric]:.1f}" if metric in result[key] else "-"
-            for key in ("en", "es_aligned", "es_unaligned")
-            for metric in ("UAS", "LAS", "UPOS")
-        ]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+def table(results: List[Dict[str, Any]]) -> str:
+    header = ["parser input"]
+    for setting in ("English", "Spanish zero-shot, aligned", "Spanish zero-shot, not aligned"):
+        header += [f"{setting} UAS"] + list(SCORES)[1:]
+    rows = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for result in results:
+        for pos_input, settings in result["inputs"].items():
+            name = f"ELMo + {pos_input} UPOS" if result["pos_input"] else "ELMo alone"
+            cells = [
+                f"{100 * settings[key][score]:.1f}" if score in settings[key] else "-"
+                for key in SETTINGS
+                for score in SCORES
+            ]
+            rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
 def main(runs: List[str]) -> None:
     torch.set_num_threads(1)
-    results = {run: evaluate_run(run) for run in runs}
-    print(table(results))
+    print(table([evaluate_run(run) for run in runs]))
 
 
 if __name__ == "__main__":

@@ -62,12 +62,12 @@ PYTHON
 # commands and components work from any folder, and nothing outside the venv changes.
 cat > "$VENV/bin/allennlp" <<LAUNCHER
 #!$(cd "$VENV" && pwd)/bin/python
-# Written by scripts/install.sh: AllenNLP's command with allennlp_multilang_elmo loaded.
+# Written by scripts/install.sh: AllenNLP's command with allennlp_multilang_elmo loaded, a quiet
+# console for its commands and one-line user errors (allennlp_multilang_elmo/commands/launcher.py).
 import sys
-from allennlp.__main__ import run
-import allennlp_multilang_elmo  # noqa: F401  (registers the plugin's components and commands)
+from allennlp_multilang_elmo.commands.launcher import main
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(main())
 LAUNCHER
 chmod +x "$VENV/bin/allennlp"
 # allennlp-models calls nltk.download at import unless punkt is found: an empty stub in the venv

@@ -43,19 +43,19 @@ class ElmoAlign(Subcommand):
             "--refinement-vocabulary",
             type=int,
             default=15000,
-            help="most frequent words per side that refinement matches (default: 15000)",
+            help="most frequent words per side that refinement matches",
         )
         subparser.add_argument(
             "--held-out",
             type=float,
             default=0.1,
-            help="fraction of dictionary source words kept for precision@1 (default: 0.1)",
+            help="fraction of dictionary source words kept for precision@1",
         )
         subparser.add_argument(
             "--min-pairs",
             type=int,
             default=50,
-            help="refuse dictionaries with fewer usable training pairs (default: 50)",
+            help="refuse dictionaries with fewer usable training pairs",
         )
         subparser.add_argument("--csls-k", type=int, default=10, help="CSLS neighbourhood size")
         subparser.add_argument("--seed", type=int, default=0, help="seed of the held-out split")

@@ -34,9 +34,7 @@ class ElmoAnchors(Subcommand):
         subparser.add_argument(
             "--vocabulary", default=None, help="only these words (first field of each line)"
         )
-        subparser.add_argument(
-            "--min-count", type=int, default=1, help="leave out rarer words (default: 1)"
-        )
+        subparser.add_argument("--min-count", type=int, default=1, help="leave out rarer words")
         subparser.add_argument(
             "--max-sentences", type=int, default=None, help="stop after this many sentences"
         )
@@ -44,7 +42,7 @@ class ElmoAnchors(Subcommand):
             "--max-sentence-length",
             type=int,
             default=400,
-            help="longer sentences are an error (default: 400 tokens)",
+            help="longer sentences (tokens) are an error",
         )
         subparser.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
         subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU id; -1 is the CPU")

@@ -36,24 +36,22 @@ class ElmoDictionary(Subcommand):
             nargs=2,
             default=(0, 1),
             metavar=("SOURCE", "TARGET"),
-            help="the 0-based columns of the source and target text (default: 0 1)",
+            help="the 0-based columns of the source and target text",
         )
         subparser.add_argument(
             "--languages",
             nargs=2,
             default=("xx", "xx"),
             metavar=("SOURCE", "TARGET"),
-            help="languages of spaCy's tokenisation rules, as bilm_text's `language` (default: xx)",
+            help="languages of spaCy's tokenisation rules, as bilm_text's `language`",
         )
         subparser.add_argument(
             "--min-count",
             type=int,
             default=5,
-            help="a pair occurs in at least this many sentence pairs (default: 5)",
+            help="a pair occurs in at least this many sentence pairs",
         )
-        subparser.add_argument(
-            "--min-dice", type=float, default=0.3, help="least Dice coefficient (default: 0.3)"
-        )
+        subparser.add_argument("--min-dice", type=float, default=0.3, help="least Dice coefficient")
         subparser.add_argument(
             "--identical-min-count",
             type=int,

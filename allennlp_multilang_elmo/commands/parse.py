@@ -10,23 +10,28 @@ Raw text is tokenised by the predictor (spaCy's rules for the language) and writ
 `# sent_id` and `# text` comments, `SpaceAfter=No` where the text has no space after a token, and
 the tagger's UPOS.
 
-Everything is read and checked before the model runs, and the output is written under a temporary
-name and renamed when complete, so bad input or an interruption never leaves a partial file.
+With `--html`, the parses are also drawn as a page of dependency arcs (spaCy's displaCy in manual
+mode), for reading without CoNLL-U.
+
+Everything is read and checked before the model runs, and the outputs are written under temporary
+names and renamed together when complete, so bad input or an interruption never leaves a partial
+file.
 """
 
 import argparse
 import logging
 import os
 import time
-from typing import IO, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
+import torch
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
-from allennlp_multilang_elmo.common.atomic_files import atomic_file
+from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
 from allennlp_multilang_elmo.common.conllu import (
     parse_sentence,
     read_span,
@@ -42,6 +47,13 @@ from allennlp_multilang_elmo.predictors.biaffine_dependency_parser_multilang imp
 logger = logging.getLogger(__name__)
 
 INPUT_FORMATS = ("conllu", "text")
+DEFAULT_THREADS = 1
+"""Measured on 2 cores: one thread is never the slow case (README: Parsing files)."""
+# Warnings that loading and running any parser archive gives, about nothing the user can change.
+_KNOWN_WARNINGS = (
+    "Your label namespace was 'pos'",
+    "couldn't be split by the batch size",
+)
 _UPOS, _HEAD, _DEPREL = 3, 6, 7
 _TEXT = "# text = "
 
@@ -65,10 +77,29 @@ class Parse(Subcommand):
             help="the language of every input (default: from each file name, as the reader does)",
         )
         subparser.add_argument(
-            "--input-format", choices=INPUT_FORMATS, default="conllu", help="(default: conllu)"
+            "--input-format",
+            choices=INPUT_FORMATS,
+            default="conllu",
+            help="CoNLL-U, or raw text with one sentence a line",
         )
         subparser.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
         subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU id, -1 for CPU")
+        subparser.add_argument(
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help="torch's CPU threads (README: Parsing files, for the measured figures)",
+        )
+        subparser.add_argument(
+            "-o",
+            "--overrides",
+            type=str,
+            default="",
+            help="a JSON structure to override the archive's config, as for allennlp evaluate",
+        )
+        subparser.add_argument(
+            "--html", type=str, default=None, help="also draw the parses as an HTML page"
+        )
         subparser.set_defaults(func=parse_from_args)
         return subparser
 
@@ -77,9 +108,18 @@ def parse_from_args(args: argparse.Namespace) -> None:
     if "ALLENNLP_LOG_LEVEL" not in os.environ and "ALLENNLP_DEBUG" not in os.environ:
         # Loading an archive logs its whole configuration; warnings and errors are what count here.
         logging.getLogger().setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(
+            lambda record: not any(text in record.getMessage() for text in _KNOWN_WARNINGS)
+        )
+    if args.threads < 1:
+        raise ConfigurationError(f"--threads must be at least 1, not {args.threads}")
+    torch.set_num_threads(args.threads)
     if not os.path.isfile(args.archive_file):
         raise ConfigurationError(f"{args.archive_file}: no such model archive")
-    archive = load_archive(args.archive_file, cuda_device=args.cuda_device)
+    archive = load_archive(
+        args.archive_file, cuda_device=args.cuda_device, overrides=args.overrides
+    )
     predictor = Predictor.from_archive(
         archive, "biaffine_parser_multilang", dataset_reader_to_load="validation"
     )
@@ -90,8 +130,10 @@ def parse_from_args(args: argparse.Namespace) -> None:
         language=args.lang,
         input_format=args.input_format,
         batch_size=args.batch_size,
+        html_file=args.html,
     )
-    print(f"{summary}; wrote {args.output_file}")
+    also = f" and {args.html}" if args.html else ""
+    print(f"{summary}; wrote {args.output_file}{also}")
 
 
 class Sentence(NamedTuple):
@@ -121,12 +163,16 @@ def parse_files(
     language: Optional[str] = None,
     input_format: str = "conllu",
     batch_size: int = 32,
+    html_file: Optional[str] = None,
 ) -> ParseSummary:
     """
-    Parses `input_files` (in this order) into one CoNLL-U `output_file`. The language is
-    `language`, or else each file's, from its name as `universal_dependencies_multilang` tells it.
-    Raises `ConfigurationError` naming the file (and line) of bad input, before anything is written.
+    Parses `input_files` (in this order) into one CoNLL-U `output_file`, and with `html_file` an
+    HTML page of the parses. The language is `language`, or else each file's, from its name as
+    `universal_dependencies_multilang` tells it. Raises `ConfigurationError` naming the file (and
+    line) of bad input, before anything is written.
     """
+    if html_file and os.path.abspath(html_file) == os.path.abspath(output_file):
+        raise ConfigurationError(f"--html and --output-file are both {output_file}: give two files")
     if input_format not in INPUT_FORMATS:
         raise ConfigurationError(f"input format {input_format!r}: use one of {INPUT_FORMATS}")
     if batch_size < 1:
@@ -143,13 +189,26 @@ def parse_files(
     total = sum(len(sentences) for _, sentences in documents)
     started = time.perf_counter()
     tokens = 0
-    with atomic_file(output_file) as temporary, open(temporary, "w", encoding="utf-8") as output:
-        with Tqdm.tqdm(total=total, desc="parsing", unit=" sentences") as progress:
-            for document_language, sentences in documents:
-                for start in range(0, len(sentences), batch_size):
-                    batch = sentences[start : start + batch_size]
-                    tokens += _parse_batch(predictor, document_language, batch, output)
-                    progress.update(len(batch))
+    drawings: List[Dict[str, Any]] = []
+    with atomic_outputs() as outputs:
+        with open(outputs.path(output_file), "w", encoding="utf-8") as output:
+            with Tqdm.tqdm(total=total, desc="parsing", unit=" sentences") as progress:
+                for document_language, sentences in documents:
+                    for start in range(0, len(sentences), batch_size):
+                        batch = sentences[start : start + batch_size]
+                        parsed = _parse_batch(predictor, document_language, batch)
+                        for lines in parsed:
+                            output.write("\n".join(lines) + "\n\n")
+                            tokens += sum(1 for line in lines if _is_word(line))
+                            if html_file:
+                                drawings.append(_drawing(lines, len(drawings) + 1))
+                        progress.update(len(batch))
+        if html_file:
+            from spacy import displacy
+
+            page = displacy.render(drawings, style="dep", manual=True, page=True)
+            with open(outputs.path(html_file), "w", encoding="utf-8") as f:
+                f.write(page)
     return ParseSummary(total, tokens, time.perf_counter() - started)
 
 
@@ -213,12 +272,9 @@ def _text(path: str) -> Iterator[Sentence]:
 
 
 def _parse_batch(
-    predictor: BiaffineDependencyParserMultiLangPredictor,
-    language: str,
-    batch: List[Sentence],
-    output: IO[str],
-) -> int:
-    """Parses `batch` and writes it to `output`; returns the number of words."""
+    predictor: BiaffineDependencyParserMultiLangPredictor, language: str, batch: List[Sentence]
+) -> List[List[str]]:
+    """The CoNLL-U lines of each sentence of `batch`, parsed."""
     inputs = []
     for sentence in batch:
         if sentence.word_lines:
@@ -228,12 +284,32 @@ def _parse_batch(
             )
         else:
             inputs.append({"lang": language, "sentence": sentence.lines[-1][len(_TEXT) :]})
-    words = 0
-    for sentence, parsed in zip(batch, predictor.predict_batch_json(inputs)):
-        lines = _fill(sentence, parsed) if sentence.word_lines else _from_text(sentence, parsed)
-        output.write("\n".join(lines) + "\n\n")
-        words += len(parsed["words"])
-    return words
+    return [
+        _fill(sentence, parsed) if sentence.word_lines else _from_text(sentence, parsed)
+        for sentence, parsed in zip(batch, predictor.predict_batch_json(inputs))
+    ]
+
+
+def _is_word(line: str) -> bool:
+    """Whether a CoNLL-U line is a word's (not a comment, multiword token or empty node)."""
+    return line.split("\t", 1)[0].isdigit()
+
+
+def _drawing(lines: List[str], number: int) -> Dict[str, Any]:
+    """One parsed sentence as displaCy's manual input: its words with UPOS, and its arcs."""
+    words = [line.split("\t") for line in lines if _is_word(line)]
+    arcs = []
+    for position, columns in enumerate(words):
+        head = int(columns[_HEAD]) - 1
+        if head >= 0:
+            start, end = sorted((position, head))
+            direction = "left" if head > position else "right"
+            arcs.append({"start": start, "end": end, "label": columns[_DEPREL], "dir": direction})
+    return {
+        "words": [{"text": columns[1], "tag": columns[_UPOS]} for columns in words],
+        "arcs": arcs,
+        "title": f"sentence {number}",
+    }
 
 
 def _fill(sentence: Sentence, parsed: dict) -> List[str]:

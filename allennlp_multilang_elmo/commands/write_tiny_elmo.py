@@ -52,9 +52,7 @@ class WriteTinyElmo(Subcommand):
             "--projection-dim", type=_positive_int, default=8, help="ELMo output is twice this"
         )
         subparser.add_argument("--cell-dim", type=_positive_int, default=16, help="LSTM cell size")
-        subparser.add_argument(
-            "--layout", choices=LAYOUTS, default="folders", help="file names (default: folders)"
-        )
+        subparser.add_argument("--layout", choices=LAYOUTS, default="folders", help="file names")
         subparser.add_argument(
             "--force", action="store_true", help="overwrite model files that already exist"
         )

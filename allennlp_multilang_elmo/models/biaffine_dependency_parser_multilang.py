@@ -53,10 +53,12 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
     # Scores
 
     `UAS`/`LAS` (all languages together, as the parent's) and `UAS_<lang>`/`LAS_<lang>` are
-    computed on the same words: every word but punctuation, where a word is punctuation if the
-    tag the parser read (the input's; the tagger's where the input has none) is one of the
+    AllenNLP's scores, computed on the same words: every word but punctuation, where a word is
+    punctuation if its tag (the input's; the tagger's where the input has none) is one of the
     parent's `POS_TO_IGNORE` (`PUNCT` and `SYM` in UPOS, and PTB's punctuation tags). Without a
-    tagger, untagged words (`_`) always count.
+    tagger, untagged words (`_`) always count. `conll18_UAS_<lang>`/`conll18_LAS_<lang>` (and
+    their `_AVG`) are the CoNLL 2018 shared task's scores with gold tokenisation: every word,
+    punctuation included, and a relation is right when its universal part (before `:`) is.
 
     Why the tagger reads the word representations and feeds the parser's POS embedding, rather than
     sharing the parser's encoder: a POS embedding gives the parser the tag as a discrete, language-
@@ -85,6 +87,12 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         `tag_representation_dim`.
     pos_tagger_loss_weight : `float`, optional (default = `1.0`)
         The weight of the tagger's loss in the model's loss.
+    pos_input : `str`, optional (default = `"gold"`)
+        `"gold"`: the parser reads the input's tags where it has them (the tagger's where it has
+        none). `"predicted"`: it reads the tagger's tags for every word, as it would for raw
+        text, while the input's tags still score the tagger and mark punctuation; needs
+        `pos_tagger`. Evaluate an archive both ways with `allennlp evaluate ... -o
+        '{"model.pos_input": "predicted"}'`.
     """
 
     def __init__(
@@ -103,6 +111,7 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         pos_tagger_encoder: Optional[Seq2SeqEncoder] = None,
         pos_tagger_feedforward: Optional[FeedForward] = None,
         pos_tagger_loss_weight: float = 1.0,
+        pos_input: str = "gold",
         dropout: float = 0.0,
         input_dropout: float = 0.0,
         initializer: InitializerApplicator = InitializerApplicator(),
@@ -124,6 +133,17 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
             **kwargs,
         )
         self._per_language_attachment_scores = PerLanguageAttachmentScores(langs_for_early_stop)
+        self._conll18_scores = PerLanguageAttachmentScores(langs_for_early_stop, prefix="conll18_")
+        self.register_buffer(
+            "_universal_relation", _universal_relations(vocab, "head_tags"), persistent=False
+        )
+        if pos_input not in ("gold", "predicted"):
+            raise ConfigurationError(f"pos_input must be 'gold' or 'predicted', not {pos_input!r}")
+        if pos_input == "predicted" and not pos_tagger:
+            raise ConfigurationError(
+                "pos_input 'predicted' needs the POS tagger (pos_tagger: true)"
+            )
+        self._pos_input = pos_input
         self._language_keys = _keys_taking_a_language(text_field_embedder)
 
         pos_vocabulary = vocab.get_token_to_index_vocabulary(POS_NAMESPACE)
@@ -190,11 +210,15 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         mask = get_text_field_mask(words)
         embedded_words = self._embed_words(words, languages)
         output: Dict[str, Any] = {}
-        parser_pos_tags = pos_tags
+        # The tags that mark punctuation for the scores, and the tags the parser reads.
+        scoring_pos_tags = parser_pos_tags = pos_tags
         if self._pos_tagger_output is not None:
             missing = self._missing_pos_tags(pos_tags, mask)
             logits, predicted = self._tag(embedded_words, mask)
-            parser_pos_tags = cast(torch.LongTensor, torch.where(missing, predicted, pos_tags))
+            scoring_pos_tags = cast(torch.LongTensor, torch.where(missing, predicted, pos_tags))
+            parser_pos_tags = scoring_pos_tags
+            if self._pos_input == "predicted":
+                parser_pos_tags = cast(torch.LongTensor, predicted)
             known = cast(torch.BoolTensor, mask & ~missing)
             output["pos_tag_loss"] = sequence_cross_entropy_with_logits(
                 cast(torch.FloatTensor, logits), pos_tags, known, average="token"
@@ -215,9 +239,8 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
         if "pos_tag_loss" in output:
             loss = loss + self._pos_tagger_loss_weight * output["pos_tag_loss"]
         if head_indices is not None and head_tags is not None:
-            # Both scores leave out the symbolic ROOT at position 0, and punctuation by the tags
-            # the parser read (the input's, the tagger's where the input has none).
-            evaluation_mask = self._get_mask_for_eval(mask, parser_pos_tags)
+            # Every score leaves out the symbolic ROOT at position 0; AllenNLP's punctuation too.
+            evaluation_mask = self._get_mask_for_eval(mask, scoring_pos_tags)
             arguments = (
                 heads[:, 1:],
                 predicted_head_tags[:, 1:],
@@ -227,6 +250,15 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
             )
             self._attachment_scores(*arguments)
             self._per_language_attachment_scores(languages, *arguments)
+            universal = self._universal_relation
+            self._conll18_scores(
+                languages,
+                heads[:, 1:],
+                universal[predicted_head_tags[:, 1:]],
+                head_indices,
+                universal[head_tags],
+                mask,
+            )
         output.update(
             heads=heads,
             head_tags=predicted_head_tags,
@@ -300,16 +332,31 @@ class BiaffineDependencyParserMultiLang(BiaffineDependencyParser):
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         """
-        `UAS_<lang>`, `LAS_<lang>` and their averages, `UPOS_<lang>` with a tagger, and the
-        parent's `UAS`, `LAS`, `UEM`, `LEM` over all languages together.
+        `UAS_<lang>`, `LAS_<lang>` and their averages, the CoNLL 2018 `conll18_UAS_<lang>` and
+        `conll18_LAS_<lang>` and their averages, `UPOS_<lang>` with a tagger, and the parent's
+        `UAS`, `LAS`, `UEM`, `LEM` over all languages together (see "Scores" above).
         """
         metrics = super().get_metrics(reset)
         metrics.update(self._per_language_attachment_scores.get_metric(reset))
+        metrics.update(self._conll18_scores.get_metric(reset))
         if self._pos_tagger_output is not None:
             metrics.update(self._pos_accuracy.get_metric(reset))
         return metrics
 
     default_predictor = "biaffine_parser_multilang"
+
+
+def _universal_relations(vocab: Vocabulary, namespace: str) -> torch.Tensor:
+    """
+    For every relation id of `namespace`, the id of the first relation with the same universal
+    part (`nmod:poss` -> `nmod`), so that comparing mapped ids compares universal relations.
+    """
+    first: Dict[str, int] = {}
+    mapped = []
+    for index in range(vocab.get_vocab_size(namespace)):
+        universal = vocab.get_token_from_index(index, namespace).split(":")[0]
+        mapped.append(first.setdefault(universal, index))
+    return torch.tensor(mapped, dtype=torch.long)
 
 
 def _keys_taking_a_language(text_field_embedder: TextFieldEmbedder) -> List[str]:

@@ -3,6 +3,7 @@
 out, scores equal to `allennlp evaluate`'s, and bad input refused with nothing written.
 """
 
+import html.parser
 import json
 import os
 import re
@@ -232,3 +233,62 @@ def test_commands_are_listed_from_any_folder(tmp_path):
     assert "Warning" not in result.stderr, result.stderr
     for command in ("parse", "attachment-table", "write-tiny-elmo"):
         assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), result.stdout
+
+
+class _SvgParts(html.parser.HTMLParser):
+    """The words and arcs (their labels) of displaCy's SVG drawings, per drawing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawings: list = []
+        self._inside = None
+
+    def handle_starttag(self, tag, attrs):
+        classes = dict(attrs).get("class", "")
+        if tag == "svg":
+            self.drawings.append({"words": [], "labels": []})
+        elif classes in ("displacy-word", "displacy-label") or (
+            tag == "textpath" and self._inside == "label"
+        ):
+            self._inside = "word" if classes == "displacy-word" else "label"
+
+    def handle_data(self, data):
+        if self._inside and data.strip():
+            key = "words" if self._inside == "word" else "labels"
+            self.drawings[-1][key].append(data.strip())
+            self._inside = None
+
+
+def test_html_draws_every_sentence_with_its_arcs(archive, spanish, tmp_path, monkeypatch):
+    output, page = tmp_path / "parsed.conllu", tmp_path / "parsed.html"
+    run_cli(
+        monkeypatch,
+        "parse",
+        str(archive),
+        str(spanish),
+        "--output-file",
+        str(output),
+        "--html",
+        str(page),
+        "--threads",
+        "2",
+        "-o",
+        '{"model.use_mst_decoding_for_validation": true}',
+    )
+    with open(output, encoding="utf-8") as f:
+        sentences = conllu.parse(f.read())
+    parts = _SvgParts()
+    parts.feed(page.read_text(encoding="utf-8"))
+    assert len(parts.drawings) == len(sentences)
+    for drawing, sentence in zip(parts.drawings, sentences):
+        words = [token for token in sentence if isinstance(token["id"], int)]
+        assert drawing["words"] == [token["form"] for token in words]
+        # One arc per word but the root, labelled with its relation.
+        assert sorted(drawing["labels"]) == sorted(t["deprel"] for t in words if t["head"] != 0)
+
+
+def test_html_and_output_must_differ(predictor, spanish, tmp_path):
+    output = tmp_path / "out.conllu"
+    with pytest.raises(ConfigurationError, match="give two files"):
+        parse_files(predictor, [str(spanish)], str(output), html_file=str(output))
+    assert not output.exists()

@@ -254,6 +254,27 @@ class TestPosTagger(MultiLangParserTestCase):
         mixed = self.parse("fr", words, ["DET", "NNS", "VERB", "PUNCT"])
         assert mixed["pos"] == ["DET", mixed["predicted_pos"][1], "VERB", "PUNCT"]
 
+    def test_predicted_pos_input_parses_gold_tagged_words_as_raw_text(self):
+        self.set_up_tagger_model({"model": {"pos_input": "predicted"}})
+        words = ["El", "gato", "duerme", "en", "el", "sofá", "."]
+        gold = self.parse("es", words, ["DET", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"])
+        untagged = self.parse("es", words, ["_"] * len(words))
+        # The parser reads the tagger's tags, gold or not: the same parse as without tags.
+        assert gold["pos"] == gold["predicted_pos"] == untagged["pos"]
+        assert gold["predicted_heads"] == untagged["predicted_heads"]
+        with pytest.raises(ConfigurationError, match="needs the POS tagger"):
+            self.set_up_tagger_model({"model": {"pos_input": "predicted", "pos_tagger": False}})
+
+    def test_conll18_scores_count_punctuation(self):
+        self.set_up_tagger_model()
+        batch = Batch([i for i in self.instances if i["metadata"]["lang"] == "en"])
+        batch.index_instances(self.vocab)
+        with torch.no_grad():
+            self.model(**batch.as_tensor_dict())
+        metrics = self.model.get_metrics(reset=True)
+        assert {"conll18_UAS_en", "conll18_LAS_en", "conll18_LAS_AVG"} <= set(metrics)
+        assert 0 <= metrics["conll18_LAS_en"] <= metrics["conll18_UAS_en"] <= 1
+
     def test_tagger_without_pos_input_tags_for_output_only(self):
         self.set_up_tagger_model(
             {"model": {"pos_tag_embedding": None, "encoder": {"input_size": 16}}}

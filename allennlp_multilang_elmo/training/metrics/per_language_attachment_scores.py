@@ -22,11 +22,14 @@ class PerLanguageAttachmentScores(PerLanguageCounts):
     average_languages : `Sequence[str]`, optional (default = `None`)
         The languages that `UAS_AVG` / `LAS_AVG` average over, e.g. the training languages, so that
         model selection never looks at a zero-shot target.
+    prefix : `str`, optional (default = `""`)
+        Put before every metric's name, to tell scores on different words apart.
     """
 
-    def __init__(self, average_languages: Optional[Sequence[str]] = None) -> None:
+    def __init__(self, average_languages: Optional[Sequence[str]] = None, prefix: str = "") -> None:
         # language -> [unlabeled correct, labeled correct, scored words]
         super().__init__(3, average_languages)
+        self._prefix = prefix
 
     def __call__(  # type: ignore
         self,
@@ -60,12 +63,13 @@ class PerLanguageAttachmentScores(PerLanguageCounts):
     def get_metric(self, reset: bool = False) -> Dict[str, float]:
         counts = self._reduced_counts()
         metrics: Dict[str, float] = {}
+        uas, las = f"{self._prefix}UAS", f"{self._prefix}LAS"
         for language, (unlabeled, labeled, total) in counts.items():
-            metrics[f"UAS_{language}"] = float(unlabeled) / float(total) if total > 0 else 0.0
-            metrics[f"LAS_{language}"] = float(labeled) / float(total) if total > 0 else 0.0
+            metrics[f"{uas}_{language}"] = float(unlabeled) / float(total) if total > 0 else 0.0
+            metrics[f"{las}_{language}"] = float(labeled) / float(total) if total > 0 else 0.0
         averaged = self._averaged_languages(counts)
         if averaged:
-            for score in ("UAS", "LAS"):
+            for score in (uas, las):
                 metrics[f"{score}_AVG"] = sum(
                     metrics[f"{score}_{language}"] for language in averaged
                 ) / len(averaged)
