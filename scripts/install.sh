@@ -64,7 +64,12 @@ cat > "$VENV/bin/allennlp" <<LAUNCHER
 #!$(cd "$VENV" && pwd)/bin/python
 # Written by scripts/install.sh: AllenNLP's command with allennlp_multilang_elmo loaded, a quiet
 # console for its commands and one-line user errors (allennlp_multilang_elmo/commands/launcher.py).
+import os
 import sys
+# Before torch loads OpenMP: waiting threads sleep instead of spinning, so that torch's threads
+# never slow down a machine with other work (README: Parsing files, for the measured figures).
+if sys.argv[1:2] in (["parse"], ["evaluate"], ["predict"]):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from allennlp_multilang_elmo.commands.launcher import main
 if __name__ == "__main__":
     sys.exit(main())

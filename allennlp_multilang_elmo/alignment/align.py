@@ -12,7 +12,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy
 import torch
 
-from allennlp_multilang_elmo.alignment.anchors import ANCHORS_JSON, anchors_vec_name
+from allennlp_multilang_elmo.alignment.anchors import (
+    ANCHORS_JSON,
+    anchors_vec_name,
+    check_anchor_files,
+)
 from allennlp_multilang_elmo.alignment.dictionary import identical_strings, read_dictionary
 from allennlp_multilang_elmo.alignment.procrustes import learn_alignment
 from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
@@ -33,17 +37,28 @@ def report_path(output: str) -> str:
     return os.path.splitext(output)[0] + ".json"
 
 
-def _mean_norm(vec_file: str) -> float:
+def _anchors_summary(vec_file: str) -> Optional[Dict[str, Any]]:
+    """
+    The `anchors.json` beside `vec_file` if it is an `elmo-anchors` output (`anchors_layer<L>.vec`
+    beside `anchors.json`), after checking that `vec_file` is of that run; else `None`.
+    """
     directory, name = os.path.split(vec_file)
-    match = re.fullmatch(r"anchors_layer(\d+)\.vec", name)
-    summary = os.path.join(directory, ANCHORS_JSON)
-    if not match or not os.path.isfile(summary):
+    if not re.fullmatch(r"anchors_layer\d+\.vec", name):
+        return None
+    if not os.path.isfile(os.path.join(directory, ANCHORS_JSON)):
+        return None
+    return check_anchor_files(directory or ".", [name])
+
+
+def _mean_norm(vec_file: str) -> float:
+    summary = _anchors_summary(vec_file)
+    if summary is None:
         raise ValueError(
             f"--scale mean-norm needs the mean norm of {vec_file!r}: an elmo-anchors output "
             f"(anchors_layer<L>.vec beside {ANCHORS_JSON})"
         )
-    with open(summary) as f:
-        return float(json.load(f)["mean_norms"][match.group(1)])
+    layer = re.search(r"(\d+)\.vec$", vec_file).group(1)  # type: ignore[union-attr]
+    return float(summary["mean_norms"][layer])
 
 
 def _align_one(
@@ -56,6 +71,8 @@ def _align_one(
     """The source's and target's matrices for one pair of `.vec` files, and the report."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: one of {', '.join(SCALES)}")
+    for vec_file in (source_vec, target_vec):
+        _anchors_summary(vec_file)  # a file of another run than its anchors.json is refused
     source, target = read_word_vectors(source_vec), read_word_vectors(target_vec)
     if dictionary:
         pairs = read_dictionary(dictionary)
@@ -93,8 +110,18 @@ def _write(
 def _check_outputs(output: str, scale: str, target_output: Optional[str]) -> None:
     if (scale == "mean-norm") != bool(target_output):
         raise ValueError("--target-output is needed with --scale mean-norm, and only with it")
-    if target_output and os.path.abspath(target_output) == os.path.abspath(output):
-        raise ValueError("--output and --target-output must differ")
+    # Every file this command writes must be its own.
+    files = {"--output": output, "the report": report_path(output)}
+    if target_output:
+        files["--target-output"] = target_output
+    seen: Dict[str, str] = {}
+    for name, path in files.items():
+        other = seen.setdefault(os.path.abspath(path), name)
+        if other != name:
+            raise ValueError(
+                f"{other} and {name} would both be {path}; the report is the output's name with "
+                "'.json', so give the matrices other names (e.g. es.pth and en.pth)"
+            )
 
 
 def align_vectors(
@@ -120,12 +147,8 @@ def align_vectors(
 
 
 def _anchor_layers(directory: str) -> Tuple[int, List[int]]:
-    summary = os.path.join(directory, ANCHORS_JSON)
-    if not os.path.isfile(summary):
-        raise ValueError(f"{directory!r} is not an elmo-anchors output: it has no {ANCHORS_JSON}")
-    with open(summary) as f:
-        content = json.load(f)
-    return content["num_layers"], content["layers"]
+    summary = check_anchor_files(directory, [])
+    return summary["num_layers"], summary["layers"]
 
 
 def align_anchor_layers(

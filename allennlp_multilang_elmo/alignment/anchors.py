@@ -19,10 +19,10 @@ from allennlp.nn.util import remove_sentence_boundaries
 
 from allennlp_multilang_elmo.alignment.corpus import corpus_files, read_sentences
 from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
-from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.common.atomic_files import atomic_folder
+from allennlp_multilang_elmo.common.file_hash import file_hash
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 from allennlp_multilang_elmo.modules.elmo_bilm import BiLm, build_bilm
-from allennlp_multilang_elmo.modules.elmo_weights import weight_file_hash
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +143,32 @@ class Anchors(NamedTuple):
     """Shape `(num_layers, len(words), dim)`, float64."""
     mean_norms: List[float]
     """Per layer, the mean L2 norm of all token vectors (not only of the anchored words)."""
+
+
+def check_anchor_files(directory: str, names: Sequence[str]) -> Dict[str, Any]:
+    """
+    The `anchors.json` of the `elmo-anchors` folder `directory`, after checking that the files
+    `names` are those of that run (their SHA-256 as it recorded them): a folder holding files of
+    two runs is refused, naming the file.
+    """
+    summary_path = os.path.join(directory, ANCHORS_JSON)
+    if not os.path.isfile(summary_path):
+        raise ValueError(f"{directory!r} is not an elmo-anchors output: it has no {ANCHORS_JSON}")
+    with open(summary_path, encoding="utf-8") as f:
+        summary = json.load(f)
+    recorded = summary.get("files_sha256")
+    if recorded is None:  # written before the files were recorded
+        return summary
+    for name in names:
+        path = os.path.join(directory, name)
+        if name not in recorded:
+            raise ValueError(f"{path} is not a file of the run that wrote {summary_path}")
+        if os.path.isfile(path) and file_hash(path) != recorded[name]:
+            raise ValueError(
+                f"{path} is not the file that the run of {summary_path} wrote (its SHA-256 "
+                "differs): the folder mixes two runs; compute the anchors again"
+            )
+    return summary
 
 
 def read_vocabulary(path: str) -> List[str]:
@@ -284,7 +310,7 @@ def elmo_anchors(
     summary = {
         "options_file": options_file,
         "weight_file": weight_file,
-        "weight_file_sha256": weight_file_hash(weight_file),
+        "weight_file_sha256": file_hash(weight_file),
         "input_files": files,
         "layers": layers,
         "num_layers": bilm.num_layers,
@@ -296,11 +322,15 @@ def elmo_anchors(
         "mean_norms": {str(layer): norm for layer, norm in zip(layers, anchors.mean_norms)},
         "counts": dict(zip(anchors.words, anchors.counts)),
     }
-    with atomic_outputs() as outputs:
+    # One folder of one run: written whole, then moved in place of any earlier one.
+    with atomic_folder(output_dir, replace=True) as folder:
+        hashes = {}
         for position, layer in enumerate(layers):
-            path = outputs.path(os.path.join(output_dir, anchors_vec_name(layer)))
+            path = os.path.join(folder, anchors_vec_name(layer))
             write_word_vectors(path, anchors.words, anchors.vectors[position])
-        with open(outputs.path(os.path.join(output_dir, ANCHORS_JSON)), "w") as file:
+            hashes[anchors_vec_name(layer)] = file_hash(path)
+        summary["files_sha256"] = hashes
+        with open(os.path.join(folder, ANCHORS_JSON), "w") as file:
             json.dump(summary, file, indent=2, ensure_ascii=False)
     logger.info("Anchors of %d words written to %s", len(anchors.words), output_dir)
     return summary

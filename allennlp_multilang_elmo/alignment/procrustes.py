@@ -135,6 +135,17 @@ def learn_alignment(
         )
     if not 0.0 <= held_out < 1.0:
         raise ValueError(f"the held-out fraction must be in [0, 1), not {held_out}")
+    for name, value, least in (
+        ("refinement", refinement, 0),
+        ("refinement_vocabulary", refinement_vocabulary, 1),
+        ("csls_k", csls_k, 1),
+        ("min_pairs", min_pairs, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            option = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{name} ({option}) must be an integer of at least {least}, not {value!r}"
+            )
     source_rows = {word: row for row, word in enumerate(source.words)}
     target_rows = {word: row for row, word in enumerate(target.words)}
     usable = [(s, t) for s, t in pairs if s in source_rows and t in target_rows]

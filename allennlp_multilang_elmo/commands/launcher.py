@@ -3,7 +3,9 @@ The `allennlp` command that `make install` writes into the virtual environment: 
 line with this package loaded, a quiet console for this package's commands (warnings and errors
 only, unless `ALLENNLP_LOG_LEVEL` says otherwise), and user errors (bad arguments, missing or
 malformed files, unknown languages) as one line, `Error: ...`, with exit status 1. `--debug`
-anywhere on the command line shows the full traceback instead.
+anywhere on the command line shows the full traceback instead. For `parse`, `evaluate` and
+`predict` the script that calls `main` also sets `OMP_WAIT_POLICY=PASSIVE` (unless set) before
+torch is imported (README: Parsing files).
 """
 
 import os

@@ -30,6 +30,9 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
+from allennlp_models.structured_prediction.models.biaffine_dependency_parser import (
+    BiaffineDependencyParser,
+)
 
 from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
 from allennlp_multilang_elmo.common.conllu import (
@@ -47,8 +50,11 @@ from allennlp_multilang_elmo.predictors.biaffine_dependency_parser_multilang imp
 logger = logging.getLogger(__name__)
 
 INPUT_FORMATS = ("conllu", "text")
-DEFAULT_THREADS = 1
-"""Measured on 2 cores: one thread is never the slow case (README: Parsing files)."""
+DEFAULT_THREADS = 0
+"""
+torch's default (one a core); with the launcher's passive OpenMP wait never the slow case, idle
+or beside a busy process (README: Parsing files, for the measured figures).
+"""
 # Warnings that loading and running any parser archive gives, about nothing the user can change.
 _KNOWN_WARNINGS = (
     "Your label namespace was 'pos'",
@@ -88,7 +94,8 @@ class Parse(Subcommand):
             "--threads",
             type=int,
             default=DEFAULT_THREADS,
-            help="torch's CPU threads (README: Parsing files, for the measured figures)",
+            help="torch's CPU threads, 0 for torch's default (README: Parsing files, for the "
+            "measured figures)",
         )
         subparser.add_argument(
             "-o",
@@ -112,14 +119,23 @@ def parse_from_args(args: argparse.Namespace) -> None:
         handler.addFilter(
             lambda record: not any(text in record.getMessage() for text in _KNOWN_WARNINGS)
         )
-    if args.threads < 1:
-        raise ConfigurationError(f"--threads must be at least 1, not {args.threads}")
-    torch.set_num_threads(args.threads)
+    if args.threads < 0:
+        raise ConfigurationError(
+            f"--threads must be 0 (torch's default) or more, not {args.threads}"
+        )
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not os.path.isfile(args.archive_file):
         raise ConfigurationError(f"{args.archive_file}: no such model archive")
     archive = load_archive(
         args.archive_file, cuda_device=args.cuda_device, overrides=args.overrides
     )
+    if not isinstance(archive.model, BiaffineDependencyParser):
+        kind = archive.config.get("model", {}).get("type", type(archive.model).__name__)
+        raise ConfigurationError(
+            f"{args.archive_file} is a {kind!r} model, not a dependency parser: parse takes the "
+            "archive of a biaffine_parser_multilang (or biaffine_parser)"
+        )
     predictor = Predictor.from_archive(
         archive, "biaffine_parser_multilang", dataset_reader_to_load="validation"
     )

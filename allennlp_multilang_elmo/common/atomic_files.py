@@ -67,14 +67,16 @@ def atomic_file(path: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def atomic_folder(path: str) -> Iterator[str]:
+def atomic_folder(path: str, replace: bool = False) -> Iterator[str]:
     """
     A block that fills a new folder under the yielded name; it becomes `path` when the block
-    succeeds, and is removed otherwise. `path` must not exist (`FileExistsError`), so a complete
-    folder is never mixed with files of another run.
+    succeeds, and is removed otherwise, so a complete folder is never mixed with files of another
+    run. An existing `path` is an error (`FileExistsError`), or with `replace` is replaced as a
+    whole: it is moved aside, the new folder moved in, then the old one deleted (a kill in
+    between leaves no folder at `path` and the old one under a hidden name, never a mix).
     """
     path = os.path.abspath(path)
-    if os.path.lexists(path):
+    if os.path.lexists(path) and not (replace and os.path.isdir(path)):
         raise FileExistsError(f"{path!r} already exists; give a new folder (nothing was written)")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = _hidden_name(path)
@@ -82,6 +84,13 @@ def atomic_folder(path: str) -> Iterator[str]:
     os.makedirs(temporary)
     try:
         yield temporary
-        os.rename(temporary, path)
+        if os.path.lexists(path):
+            previous = _hidden_name(path) + ".old"
+            shutil.rmtree(previous, ignore_errors=True)
+            os.rename(path, previous)
+            os.rename(temporary, path)
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            os.rename(temporary, path)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -66,11 +66,14 @@ def scan_sentences(path: str, name: str) -> Iterator[SentenceSpan]:
 def read_span(file: BinaryIO, span: SentenceSpan) -> str:
     """
     The text of `span`, read from `file` (opened in binary mode on `span.path`), without a byte
-    order mark at the start of the file. Text that is not UTF-8 raises `ValueError` naming the
-    file and line.
+    order mark at the start of the file. Text that is not UTF-8 or holds a NUL byte raises
+    `ValueError` naming the file and line.
     """
     file.seek(span.start)
     data = file.read(span.end - span.start)
+    if b"\x00" in data:
+        line = span.line + data[: data.index(b"\x00")].count(b"\n")
+        raise ValueError(f"{span.name}, line {line}: a NUL byte; this is not a CoNLL-U file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -7,13 +7,15 @@ def numbered_lines(path: str) -> Iterator[Tuple[int, str]]:
     """
     `(line_number, line)` for every line of `path`, 1-based, without the line break and without a
     byte order mark at the start of the file; a line that is not valid UTF-8 raises `ValueError`
-    naming the file and line. Lines end only at `\n` (and `\r\n`): other Unicode line breaks
-    (U+2028, U+0085, ...) are characters of the line.
+    naming the file and line, and so does a NUL byte (a binary file). Lines end only at `\n` (and
+    `\r\n`): other Unicode line breaks (U+2028, U+0085, ...) are characters of the line.
     """
     with open(path, "rb") as file:
         for line_number, raw in enumerate(file, 1):
             if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
+            if b"\x00" in raw:
+                raise ValueError(f"{path}, line {line_number}: a NUL byte; this is not a text file")
             try:
                 yield line_number, raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as error:

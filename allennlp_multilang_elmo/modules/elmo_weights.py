@@ -7,7 +7,6 @@ bilm-tf's initialisation of fresh weights, and writing both files, whole or not 
 """
 
 import copy
-import hashlib
 import json
 import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -211,15 +210,6 @@ def read_elmo_weights(
             )
         arrays[name] = array.astype(numpy.float32, copy=False)
     return arrays
-
-
-def weight_file_hash(weight_file: str) -> str:
-    """The SHA-256 of a weight file's bytes: names the exact weights in caches and reports."""
-    digest = hashlib.sha256()
-    with open(cached_path(weight_file), "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # What bilm-tf's inference code and released options.json files say beside the geometry: the

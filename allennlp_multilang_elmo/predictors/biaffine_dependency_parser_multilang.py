@@ -17,6 +17,12 @@ from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
 
 logger = logging.getLogger(__name__)
 
+MAX_WORDS = 400
+"""
+The longest sentence the predictor parses: the MST decoder recurses once per word, and a longer
+sentence is far more likely a paragraph without sentence ends.
+"""
+
 MISSING_POS = "_"
 """The tag of a word without one (CoNLL-U's empty value): a parser with a tagger uses its own."""
 
@@ -116,6 +122,13 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
             words = list(json_dict["words"])
         else:
             words = self._tokenize(json_dict["sentence"], language)
+            if not words:
+                raise ConfigurationError("input: Nothing to parse: 'sentence' has no words")
+            if len(words) > MAX_WORDS:
+                raise ConfigurationError(
+                    f"input: 'sentence' has {len(words)} words, more than the {MAX_WORDS} the "
+                    "parser takes: split it into sentences"
+                )
         pos = self._pos_tags(json_dict.get("pos"), len(words))
         return self._dataset_reader.text_to_instance(language, words, pos)
 
@@ -182,6 +195,11 @@ def input_problem(json_dict: Any, languages: Optional[List[str]] = None) -> Opti
             return problem
         if not json_dict["words"]:
             return "Nothing to parse: 'words' is empty"
+        if len(json_dict["words"]) > MAX_WORDS:
+            return (
+                f"'words' has {len(json_dict['words'])} words, more than the {MAX_WORDS} the "
+                "parser takes: split it into sentences"
+            )
         if "pos" in json_dict:
             problem = _string_list_problem("pos", json_dict["pos"])
             if problem:
@@ -206,8 +224,11 @@ def _string_list_problem(key: str, value: Any) -> Optional[str]:
     if not isinstance(value, list):
         return f"'{key}' must be a list of strings, not {_kind(value)}"
     for position, item in enumerate(value):
-        if not isinstance(item, str) or not item:
-            return f"'{key}' must be a list of non-empty strings; item {position} is {_kind(item)}"
+        if not isinstance(item, str) or not item.strip():
+            return (
+                f"'{key}' must be a list of strings that are not empty or only whitespace; item "
+                f"{position} is {_kind(item)}"
+            )
     return None
 
 

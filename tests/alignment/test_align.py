@@ -140,3 +140,24 @@ def test_failed_run_leaves_an_earlier_output_untouched(vec_pair, tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["source.vec", "target.vec", "wide.vec", "out.pth", "out.json"]
     )
+
+
+@pytest.mark.parametrize(
+    "output, target_output, message",
+    [
+        ("al.json", None, r"--output and the report would both be .*al.json"),
+        ("es.pth", "es.json", r"the report and --target-output would both be .*es.json"),
+        ("es.pth", "es.pth", r"--output and --target-output would both be .*es.pth"),
+    ],
+)
+def test_outputs_of_one_command_are_never_the_same_file(tmp_path, output, target_output, message):
+    scale = "mean-norm" if target_output else "none"
+    with pytest.raises(ValueError, match=message):
+        align_vectors(
+            "missing.vec",
+            "missing.vec",
+            str(tmp_path / output),
+            scale=scale,
+            target_output=str(tmp_path / target_output) if target_output else None,
+        )
+    assert not list(tmp_path.iterdir())

@@ -8,6 +8,7 @@ import pytest
 import torch
 from allennlp.modules.elmo import batch_to_ids
 
+from allennlp_multilang_elmo.alignment.align import align_anchor_layers
 from allennlp_multilang_elmo.alignment.anchors import (
     AnchorAccumulator,
     character_ids,
@@ -167,3 +168,22 @@ def test_nan_vectors_are_refused_and_nothing_is_written(model, corpus, tmp_path,
     with pytest.raises(Exception, match=message):
         elmo_anchors(options, weights, [corpus], str(out), bilm_engine=engine)
     assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+
+
+def test_a_new_run_replaces_the_folder_of_an_earlier_one_whole(model, corpus, tmp_path):
+    out = tmp_path / "out"
+    elmo_anchors(*model, [corpus], str(out))
+    elmo_anchors(*model, [corpus], str(out), layers=[1])
+    assert sorted(os.listdir(out)) == ["anchors.json", "anchors_layer1.vec"]
+
+
+def test_alignment_refuses_a_folder_that_mixes_two_runs(model, corpus, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    elmo_anchors(*model, [corpus], str(first))
+    other = tmp_path / "other.txt"
+    other.write_text("b a d\n", encoding="utf-8")
+    elmo_anchors(*model, [str(other)], str(second))
+    os.replace(second / "anchors_layer0.vec", first / "anchors_layer0.vec")
+    with pytest.raises(ValueError, match=r"anchors_layer0.vec is not the file that the run of"):
+        align_anchor_layers(str(first), str(first), str(tmp_path / "al.pth"))
+    assert not (tmp_path / "al.pth").exists()

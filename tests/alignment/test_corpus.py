@@ -66,3 +66,21 @@ def test_over_long_sentences_name_file_and_line(tmp_path, name, content, line):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=rf"{name}, line {line}: a sentence of 3 tokens, more"):
         list(read_sentences(str(path), 2))
+
+
+def test_binary_input_is_refused_naming_file_and_line(tmp_path):
+    text, treebank = tmp_path / "es.txt", tmp_path / "es.conllu"
+    text.write_bytes(b"una frase\n\x00\x00\x00\x00\n")
+    treebank.write_bytes(CONLLU.encode("utf-8").replace(b"el\tel", b"e\x00l\tel", 1))
+    with pytest.raises(ValueError, match=r"es.txt, line 2: a NUL byte"):
+        list(read_sentences(str(text), 100))
+    with pytest.raises(ValueError, match=r"es.conllu, line \d+: a NUL byte"):
+        list(read_sentences(str(treebank), 100))
+
+
+def test_only_newlines_end_lines(tmp_path):
+    # U+2028 and U+0085 are line breaks to Python's splitlines, characters to CoNLL-U and text.
+    text = tmp_path / "es.txt"
+    text.write_text("una\u2028frase con\u0085rupturas\n", encoding="utf-8")
+    (sentence,) = read_sentences(str(text), 100)  # one line, one sentence
+    assert sentence[-1] == "rupturas"

@@ -86,3 +86,18 @@ def test_dimensions_must_agree():
     source, target, _ = spaces()
     with pytest.raises(ValueError, match="dimension 12 and the target vectors 6"):
         learn_alignment(vectors("abc", source[:3]), vectors("abc", target[:3, :6]), [])
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("csls_k", 0, r"csls_k \(--csls-k\) must be an integer of at least 1, not 0"),
+        ("min_pairs", 0, r"min_pairs \(--min-pairs\) must be an integer of at least 1"),
+        ("refinement", -1, r"refinement \(--refinement\) must be an integer of at least 0"),
+        ("refinement_vocabulary", 0, r"--refinement-vocabulary\) must be"),
+    ],
+)
+def test_options_out_of_range_are_refused(option, value, message):
+    vectors = WordVectors(["a", "b"], numpy.eye(2))
+    with pytest.raises(ValueError, match=message):
+        learn_alignment(vectors, vectors, [("a", "a"), ("b", "b")], **{option: value})

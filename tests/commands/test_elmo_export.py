@@ -49,3 +49,20 @@ def test_exports_a_trained_archive_that_allennlp_reads(tmp_path, monkeypatch, ca
     assert len(bilm(batch_to_ids([["Y", "dijo", "Dios"]]))["activations"]) == 3
     with pytest.raises(ConfigurationError, match="already exists"):
         run_cli(monkeypatch, "elmo-export", str(tmp_path / "run" / "model.tar.gz"), str(output))
+    # A biLM archive is no parser: `parse` says so instead of failing inside the model.
+    text = tmp_path / "es.txt"
+    text.write_text("Y dijo Dios\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="'elmo_bilm_language_model' model, not a"):
+        run_cli(
+            monkeypatch,
+            "parse",
+            str(tmp_path / "run" / "model.tar.gz"),
+            str(text),
+            "--lang",
+            "es",
+            "--input-format",
+            "text",
+            "--output-file",
+            str(tmp_path / "out.conllu"),
+        )
+    assert not (tmp_path / "out.conllu").exists()

@@ -292,3 +292,13 @@ def test_html_and_output_must_differ(predictor, spanish, tmp_path):
     with pytest.raises(ConfigurationError, match="give two files"):
         parse_files(predictor, [str(spanish)], str(output), html_file=str(output))
     assert not output.exists()
+
+
+def test_outputs_have_the_users_permissions(predictor, spanish, tmp_path):
+    output, page = tmp_path / "out.conllu", tmp_path / "out.html"
+    previous = os.umask(0o027)
+    try:
+        parse_files(predictor, [str(spanish)], str(output), html_file=str(page))
+    finally:
+        os.umask(previous)
+    assert {oct(path.stat().st_mode & 0o777) for path in (output, page)} == {oct(0o640)}

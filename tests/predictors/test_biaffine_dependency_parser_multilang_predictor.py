@@ -109,6 +109,9 @@ class TestBiaffineDependencyParserMultiLangPredictor:
             ),
             ({"lang": "en", "words": ["The", 7]}, r".*item 1 is a number \(7\)"),
             ({"lang": "en", "words": ["The", None]}, r".*item 1 is null"),
+            ({"lang": "en", "words": ["The", " "]}, r".*not empty or only whitespace; item 1"),
+            ({"lang": "en", "words": ["a"] * 401}, r"'words' has 401 words, more than the 400"),
+            ({"lang": "en", "sentence": "a " * 401}, r"'sentence' has 401 words, more than"),
             ({"lang": "en", "words": ["a"], "pos": "DET"}, r"'pos' must be a list of strings"),
             ({"lang": None, "words": ["a"]}, r"'lang' is null"),
             (
