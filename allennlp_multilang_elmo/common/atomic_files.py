@@ -29,6 +29,8 @@ class AtomicOutputs:
 
     def path(self, final: str) -> str:
         if final not in self._temporary:
+            if os.path.isdir(final):
+                raise IsADirectoryError(f"{final} is a folder; give the name of a file to write")
             os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
             self._temporary[final] = _hidden_name(final)
         return self._temporary[final]

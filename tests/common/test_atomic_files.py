@@ -61,3 +61,9 @@ def test_a_kill_while_replacing_never_leaves_a_mix(tmp_path, monkeypatch):
     assert not path.exists()
     (aside,) = os.listdir(tmp_path)
     assert os.listdir(tmp_path / aside) == ["a"]
+
+
+def test_a_folder_is_no_output_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"is a folder; give the name of a file"):
+        with atomic_file(str(tmp_path)):
+            pass

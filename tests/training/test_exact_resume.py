@@ -119,8 +119,11 @@ def final_results(out: Path) -> Dict[str, Any]:
     }
 
 
-def test_killed_and_resumed_training_ends_as_the_uninterrupted_one(tmp_path):
-    files = write_multilang_elmo(str(tmp_path / "elmo"), DEMO_LANGUAGES)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The config, its uninterrupted run, and the plugin that kills a run after N steps."""
+    root = tmp_path_factory.mktemp("resume")
+    files = write_multilang_elmo(str(root / "elmo"), DEMO_LANGUAGES)
     config = demo_config(
         files,
         os.path.join(FIXTURES, "*_pud-ud-train.conllu"),
@@ -134,29 +137,32 @@ def test_killed_and_resumed_training_ends_as_the_uninterrupted_one(tmp_path):
     # Written as for AllenNLP 0.9: no line asks for exact resume or a recoverable checkpointer.
     assert "type" not in config["trainer"]["checkpointer"]
     assert [callback["type"] for callback in config["trainer"]["callbacks"]] == ["console_logger"]
-    config_path = tmp_path / "config.json"
+    config_path = root / "config.json"
     config_path.write_text(json.dumps(config))
+    allennlp_train(config_path, root / "uninterrupted")
+    (root / "plugin").mkdir()
+    (root / "plugin" / "kill_after_steps.py").write_text(KILLER)
+    return config_path, root / "uninterrupted", root / "plugin"
 
-    uninterrupted = tmp_path / "uninterrupted"
-    allennlp_train(config_path, uninterrupted)
 
-    (tmp_path / "plugin").mkdir()
-    (tmp_path / "plugin" / "kill_after_steps.py").write_text(KILLER)
+def killed_run(runs, out: Path, steps: int) -> None:
+    config_path, _, plugin = runs
     killed = subprocess.run(
-        [ALLENNLP, "train", str(config_path), "-s", str(tmp_path / "resumed")]
+        [ALLENNLP, "train", str(config_path), "-s", str(out)]
         + ["--include-package", "kill_after_steps"],
         cwd=REPO_ROOT,
-        env={
-            **OFFLINE,
-            "PYTHONPATH": str(tmp_path / "plugin"),
-            "KILL_AFTER_OPTIMIZER_STEPS": str(KILL_AFTER_OPTIMIZER_STEPS),
-        },
+        env={**OFFLINE, "PYTHONPATH": str(plugin), "KILL_AFTER_OPTIMIZER_STEPS": str(steps)},
         capture_output=True,
     )
     assert killed.returncode == -signal.SIGKILL
+    assert not (out / "metrics.json").exists()
+
+
+def test_killed_and_resumed_training_ends_as_the_uninterrupted_one(runs, tmp_path):
+    config_path, uninterrupted, _ = runs
     resumed = tmp_path / "resumed"
+    killed_run(runs, resumed, KILL_AFTER_OPTIMIZER_STEPS)
     assert (resumed / "model_state_e1_b2.th").is_file()
-    assert not (resumed / "metrics.json").exists()
     # A second copy whose newest checkpoint is truncated, as a kill while saving leaves it.
     damaged = tmp_path / "damaged"
     shutil.copytree(resumed, damaged)
@@ -176,8 +182,27 @@ def test_killed_and_resumed_training_ends_as_the_uninterrupted_one(tmp_path):
     assert_same_results(damaged, uninterrupted)
 
 
-def assert_same_results(resumed: Path, uninterrupted: Path) -> None:
-    assert final_results(resumed) == final_results(uninterrupted)
+# Optimizer steps before the kill (6 a epoch, a checkpoint every 2 and at each epoch's end): in the
+# first epoch before and after its first checkpoint, at its last batch (before validation and
+# the epoch's checkpoint), at the start of the last epoch and late in it.
+@pytest.mark.parametrize("steps", [1, 3, 6, 13, 16])
+def test_a_kill_at_any_point_resumes_exactly(runs, tmp_path, steps):
+    config_path, uninterrupted, _ = runs
+    resumed = tmp_path / "resumed"
+    killed_run(runs, resumed, steps)
+    allennlp_train(config_path, resumed, "--recover")
+    # The trainer keeps an epoch's running loss in a local variable: resumed in the middle of
+    # the last epoch, its training_loss averages the batches after the checkpoint only.
+    in_last_epoch = steps > 2 * BATCHES_PER_EPOCH
+    assert_same_results(resumed, uninterrupted, {"training_loss"} if in_last_epoch else set())
+
+
+def assert_same_results(resumed: Path, uninterrupted: Path, unreachable=frozenset()) -> None:
+    results = [final_results(out) for out in (resumed, uninterrupted)]
+    for result in results:
+        for key in unreachable:
+            del result[key]
+    assert results[0] == results[1]
     final_weights = [torch.load(out / "model_state_e3_b0.th") for out in (uninterrupted, resumed)]
     assert final_weights[0].keys() == final_weights[1].keys()
     for name, weight in final_weights[0].items():

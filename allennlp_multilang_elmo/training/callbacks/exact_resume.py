@@ -4,6 +4,7 @@ stateful biLMs carry from one batch to the next, saved in every checkpoint and p
 resumed run reaches the checkpoint's batch.
 """
 
+import copy
 import logging
 import random
 from typing import Any, Dict, Iterator, Optional, Tuple, cast
@@ -12,6 +13,7 @@ import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.training.callbacks.callback import TrainerCallback
+from allennlp.training.metrics import Metric
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,45 @@ def restore_carried_states(
         module.restore_carried_state(state)  # type: ignore[union-attr]
 
 
+def _plain(value: Any) -> bool:
+    """Whether `value` is made only of what `torch.load` reads with `weights_only=True`."""
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, (str, int)) and _plain(item) for key, item in value.items())
+    return False
+
+
+def metric_states(model: torch.nn.Module) -> Dict[str, Dict[str, Any]]:
+    """
+    The state (attributes) of every `Metric` that a module of `model` holds, by `module.attribute`
+    name: what the metrics have counted so far in the epoch. Metrics holding anything else than
+    numbers, strings, tensors and lists or dicts of them are left out.
+    """
+    states = {}
+    for module_name, module in model.named_modules():
+        for attribute, value in vars(module).items():
+            if isinstance(value, Metric) and _plain(vars(value)):
+                states[f"{module_name}.{attribute}"] = copy.deepcopy(vars(value))
+    return states
+
+
+def restore_metric_states(model: torch.nn.Module, states: Dict[str, Dict[str, Any]]) -> None:
+    """Puts back what `metric_states` returned."""
+    modules = dict(model.named_modules())
+    for name, state in states.items():
+        module_name, _, attribute = name.rpartition(".")
+        metric = getattr(modules.get(module_name), attribute, None)
+        if not isinstance(metric, Metric):
+            raise ConfigurationError(
+                f"The checkpoint holds the state of metric {name!r}, which the model has not: "
+                "was the model changed since the checkpoint?"
+            )
+        vars(metric).update(copy.deepcopy(state))
+
+
 @TrainerCallback.register("exact_resume")
 class ExactResumeCallback(TrainerCallback):
     """
@@ -96,9 +137,13 @@ class ExactResumeCallback(TrainerCallback):
     batch) restarts from zeros; a resumed run then drifts from the uninterrupted one.
 
     This callback adds to every checkpoint the states of Python's, numpy's and torch's (and CUDA's)
-    global generators, the generator states at the start of the checkpoint's epoch, and the
-    carried state of every module with `carried_state()` and `restore_carried_state(state)` methods
-    (found through `model.named_modules()`). When resuming, the trainer replays the data of the
+    global generators, the generator states at the start of the checkpoint's epoch, the carried
+    state of every module with `carried_state()` and `restore_carried_state(state)` methods
+    (found through `model.named_modules()`), and what the model's metrics have counted so far in
+    the epoch (so that a run resumed in its last epoch reports the same training metrics). One
+    number stays out of reach: the trainer keeps the epoch's running loss in a local variable, so
+    the `training_loss` of an epoch resumed in its middle averages the batches after the
+    checkpoint only. When resuming, the trainer replays the data of the
     finished epochs and batches without training on them; the callback puts the epoch-start states
     back when the checkpoint's epoch starts, so that the data loader draws that epoch's batches
     again, and everything else right before the first batch that trains, so that dropout and the
@@ -130,6 +175,7 @@ class ExactResumeCallback(TrainerCallback):
             # At the end of an epoch the next one has not started yet.
             "epoch_start_random_states": self._epoch_start_states if batches else None,
             "carried_states": carried_states(trainer.model),
+            "metric_states": metric_states(trainer.model),
         }
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
@@ -181,6 +227,7 @@ class ExactResumeCallback(TrainerCallback):
     def _put_back(self, resume: Dict[str, Any]) -> None:
         set_random_states(resume["random_states"])
         restore_carried_states(self._trainer.model, resume["carried_states"])
+        restore_metric_states(self._trainer.model, resume.get("metric_states", {}))
         self._resume = None
         logger.info(
             "exact_resume: random-number states and %d carried biLM states restored at epoch %d, "
