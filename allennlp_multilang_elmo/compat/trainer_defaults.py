@@ -10,13 +10,17 @@ newest checkpoint. The patch wraps `GradientDescentTrainer.__init__`: when the m
 `elmo_token_embedder_multilang`, it adds the trainer callbacks `elmo_files_in_archive`,
 `exact_resume` and `reader_pass_per_epoch` unless the config lists them already (also with
 `enable_default_callbacks: false`: they are about correct results, not console output), and makes
-the stock checkpointer `recoverable` (a subclass that keeps its state and options). Models without
-the embedder train exactly as before.
+the stock checkpointer `recoverable` (a subclass that keeps its state and options). A trainer
+whose folder holds a finished run (`model.tar.gz` and `metrics.json`: only `--recover` gets this
+far with such a folder) stops before training, so that the run's results are never rewritten.
+Models without the embedder train exactly as before.
 """
 
 import functools
+import os
 from typing import Any, Callable
 
+from allennlp.common.checks import ConfigurationError
 from allennlp.training.checkpointer import Checkpointer
 from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 
@@ -40,13 +44,20 @@ def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
 
         if next(multilang_embedders(self.model), None) is None:
             return
+        serialization_dir: str = self._serialization_dir  # type: ignore[has-type]
+        finished = [os.path.join(serialization_dir, n) for n in ("model.tar.gz", "metrics.json")]
+        if all(os.path.isfile(path) for path in finished):
+            raise ConfigurationError(
+                f"{serialization_dir} holds a finished run ({' and '.join(finished)}): there is "
+                "nothing to recover, and nothing was changed; train into a new folder to train "
+                "again"
+            )
         for callback_class in (
             ReaderPassPerEpochCallback,
             ExactResumeCallback,
             ElmoFilesInArchiveCallback,
         ):
             if not any(isinstance(callback, callback_class) for callback in self._callbacks):
-                serialization_dir: str = self._serialization_dir  # type: ignore[has-type]
                 self._callbacks.append(callback_class(serialization_dir))
         if type(self._checkpointer) is Checkpointer:
             # The subclass only overrides `load_checkpoint`: same attributes, same files.
