@@ -13,7 +13,10 @@ newest checkpoint. The patch wraps `GradientDescentTrainer.__init__`: when the m
 the stock checkpointer `recoverable` (a subclass that keeps its state and options). A trainer
 whose folder holds a finished run (`model.tar.gz` and `metrics.json`: only `--recover` gets this
 far with such a folder) stops before training, so that the run's results are never rewritten.
-Models without the embedder train exactly as before.
+And a checkpoint names its best model by the path the run was given (`run/best.th`, relative to
+the working folder of the run that wrote it); restoring it, the patch finds the file in the
+trainer's own serialization folder, so that `--recover` works from any working folder (for every
+model: the file is always there). Models without the embedder otherwise train exactly as before.
 """
 
 import functools
@@ -66,6 +69,19 @@ def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def _best_model_in_the_run_folder(restore: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(restore)
+    def wrapper(self: GradientDescentTrainer, *args: Any, **kwargs: Any) -> None:
+        restore(self, *args, **kwargs)
+        best = self._best_model_filename
+        if best is not None:
+            # best.th (best_w<rank>.th when sharded) always lives in the serialization folder.
+            folder: str = self._serialization_dir  # type: ignore[has-type]
+            self._best_model_filename = os.path.join(folder, os.path.basename(best))
+
+    return wrapper
+
+
 # AllenNLP's trainer, whatever the torch version.
 VERSIONS = {"allennlp": "==2.10.1"}
 """The installed versions this patch was written for (see `written_for`)."""
@@ -76,3 +92,6 @@ def apply() -> None:
     if not written_for("B14 (trainer_defaults)", VERSIONS):
         return
     replace_attribute(GradientDescentTrainer, "__init__", _with_safe_defaults)
+    replace_attribute(
+        GradientDescentTrainer, "_maybe_restore_checkpoint", _best_model_in_the_run_folder
+    )

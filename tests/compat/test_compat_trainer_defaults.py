@@ -72,3 +72,46 @@ class TestTrainerDefaultsPatch(AllenNlpTestCase):
         trainer = self.trainer(torch.nn.Linear(2, 2))
         assert not SAFE & {type(callback) for callback in trainer._callbacks}
         assert type(trainer._checkpointer) is Checkpointer
+
+
+class _Checkpointer(Checkpointer):
+    """A checkpoint whose training state names best.th as the run's own working folder did."""
+
+    model_state: dict = {}
+
+    def load_checkpoint(self):
+        state = {"version": 1, "epochs_completed": 1, "batches_in_epoch_completed": 0}
+        state.update(metric_tracker={}, optimizer={}, callbacks=[])
+        state["best_model_filename"] = "run/best.th"
+        return self.model_state, state
+
+
+class TestBestModelOfARecoveredRun(AllenNlpTestCase):
+    def trainer(self) -> GradientDescentTrainer:
+        files = write_multilang_elmo(str(self.TEST_DIR / "elmo"), ["en"])
+        model = _Model(ElmoTokenEmbedderMultiLang(**files))
+        checkpointer = _Checkpointer(str(self.TEST_DIR / "run"))
+        checkpointer.model_state = model.state_dict()
+        return GradientDescentTrainer(
+            model,
+            torch.optim.SGD(model.linear.parameters(), lr=0.1),
+            SimpleDataLoader([], 1),
+            serialization_dir=str(self.TEST_DIR / "run"),
+            checkpointer=checkpointer,
+        )
+
+    def restore(self, trainer: GradientDescentTrainer) -> None:
+        trainer._metric_tracker.load_state_dict = lambda state: None
+        trainer.optimizer.load_state_dict = lambda state: None
+        trainer._maybe_restore_checkpoint()
+
+    def test_stock_restore_keeps_a_path_relative_to_another_working_folder(self):
+        trainer = self.trainer()
+        with unpatched(GradientDescentTrainer, "_maybe_restore_checkpoint"):
+            self.restore(trainer)
+        assert trainer._best_model_filename == "run/best.th"
+
+    def test_best_model_is_found_in_the_run_folder(self):
+        trainer = self.trainer()
+        self.restore(trainer)
+        assert trainer._best_model_filename == str(self.TEST_DIR / "run" / "best.th")

@@ -127,7 +127,9 @@ PATCHES = {
         UniversalDependenciesDatasetReader, "text_to_instance", "apply_token_indexers"
     ),
     amp_warnings: _no_filter_added,
-    trainer_defaults: _nothing_patched(GradientDescentTrainer, "__init__"),
+    trainer_defaults: _nothing_patched(
+        GradientDescentTrainer, "__init__", "_maybe_restore_checkpoint"
+    ),
     elmo_archives: _nothing_patched(archival, "archive_model", "_load_model"),
     initializer_guard: _nothing_patched(InitializerApplicator, "__call__"),
 }
