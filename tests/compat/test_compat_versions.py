@@ -17,6 +17,7 @@ from allennlp.common.file_utils import TensorCache
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models import archival
 from allennlp.nn.initializers import InitializerApplicator
+from allennlp.training import gradient_descent_trainer
 from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 from allennlp.training.learning_rate_schedulers.pytorch_lr_schedulers import (
     ReduceOnPlateauLearningRateScheduler,
@@ -34,6 +35,7 @@ from allennlp_multilang_elmo.compat import (
     _patching,
     amp_warnings,
     attachment_scores,
+    best_model_file,
     data_loader_spawn,
     elmo_archives,
     initializer_guard,
@@ -132,6 +134,7 @@ PATCHES = {
     ),
     elmo_archives: _nothing_patched(archival, "archive_model", "_load_model"),
     initializer_guard: _nothing_patched(InitializerApplicator, "__call__"),
+    best_model_file: _nothing_patched(gradient_descent_trainer, "os", "hardlink_or_copy"),
 }
 
 
