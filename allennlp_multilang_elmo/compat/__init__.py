@@ -1,7 +1,7 @@
 """
 Run-time fixes that let AllenNLP 2.10.1 and allennlp-models 2.10.1 work on Python 3.11 with
 torch 2.x and numpy 2 (B5 to B13), and that make every config using the multilingual embedder safe
-without extra config lines (B14 to B17). Each module fixes one breakage, numbered as in
+without extra config lines (B14 to B18). Each module fixes one breakage, numbered as in
 `README.md` in this folder, which lists every patch with its upstream cause, the versions it is
 for, the test that shows the breakage and when it can go; the module's docstring says what breaks
 and why. `apply_patches` applies them all and is idempotent; a patch whose versions (its
@@ -20,6 +20,7 @@ from allennlp_multilang_elmo.compat import (
     elmo_archives,
     initializer_guard,
     reduce_on_plateau,
+    resumed_epoch_loss,
     torch_load,
     trainer_defaults,
     universal_dependencies,
@@ -36,6 +37,7 @@ _PATCHES = (
     elmo_archives,  # B15
     initializer_guard,  # B16
     best_model_file,  # B17
+    resumed_epoch_loss,  # B18
 )
 
 

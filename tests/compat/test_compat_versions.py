@@ -18,6 +18,7 @@ from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models import archival
 from allennlp.nn.initializers import InitializerApplicator
 from allennlp.training import gradient_descent_trainer
+from allennlp.training import util as training_util
 from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 from allennlp.training.learning_rate_schedulers.pytorch_lr_schedulers import (
     ReduceOnPlateauLearningRateScheduler,
@@ -41,6 +42,7 @@ from allennlp_multilang_elmo.compat import (
     initializer_guard,
     nltk_data,
     reduce_on_plateau,
+    resumed_epoch_loss,
     torch_load,
     trainer_defaults,
     universal_dependencies,
@@ -135,6 +137,7 @@ PATCHES = {
     elmo_archives: _nothing_patched(archival, "archive_model", "_load_model"),
     initializer_guard: _nothing_patched(InitializerApplicator, "__call__"),
     best_model_file: _nothing_patched(gradient_descent_trainer, "os", "hardlink_or_copy"),
+    resumed_epoch_loss: _nothing_patched(training_util, "get_metrics"),
 }
 
 

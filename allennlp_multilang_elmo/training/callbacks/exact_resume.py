@@ -88,6 +88,15 @@ def restore_carried_states(
         module.restore_carried_state(state)  # type: ignore[union-attr]
 
 
+EPOCH_LOSS = "_exact_resume_epoch_loss"
+"""
+The model attribute where compat patch B18 keeps the training epoch's running loss sums,
+`{"loss": ..., "reg": ...}`, as the trainer's last metrics saw them.
+"""
+RESUMED_LOSS = "_exact_resume_resumed_loss"
+"""The model attribute with the sums put back on resuming; B18 continues them to the epoch's end."""
+
+
 def _plain(value: Any) -> bool:
     """Whether `value` is made only of what `torch.load` reads with `weights_only=True`."""
     if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
@@ -139,15 +148,13 @@ class ExactResumeCallback(TrainerCallback):
     This callback adds to every checkpoint the states of Python's, numpy's and torch's (and CUDA's)
     global generators, the generator states at the start of the checkpoint's epoch, the carried
     state of every module with `carried_state()` and `restore_carried_state(state)` methods
-    (found through `model.named_modules()`), and what the model's metrics have counted so far in
-    the epoch (so that a run resumed in its last epoch reports the same training metrics). One
-    number stays out of reach: the trainer keeps the epoch's running loss in a local variable, so
-    the `training_loss` of an epoch resumed in its middle averages the batches after the
-    checkpoint only. When resuming, the trainer replays the data of the
-    finished epochs and batches without training on them; the callback puts the epoch-start states
-    back when the checkpoint's epoch starts, so that the data loader draws that epoch's batches
-    again, and everything else right before the first batch that trains, so that dropout and the
-    biLMs continue where they were.
+    (found through `model.named_modules()`), what the model's metrics have counted so far in the
+    epoch, and the epoch's running loss (kept by compat patch B18), so that a run resumed in its
+    last epoch reports the same training metrics and loss. When resuming, the trainer replays the
+    data of the finished epochs and batches without training on them; the callback puts the
+    epoch-start states back when the checkpoint's epoch starts, so that the data loader draws
+    that epoch's batches again, and everything else right before the first batch that trains, so
+    that dropout and the biLMs continue where they were.
 
     It assumes that, as with AllenNLP's data loaders and samplers, the data loader does not draw
     from torch's generator and the model only draws from it; it is meant for one training process
@@ -176,6 +183,9 @@ class ExactResumeCallback(TrainerCallback):
             "epoch_start_random_states": self._epoch_start_states if batches else None,
             "carried_states": carried_states(trainer.model),
             "metric_states": metric_states(trainer.model),
+            "epoch_loss": copy.deepcopy(getattr(trainer.model, EPOCH_LOSS, None))
+            if batches
+            else None,
         }
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
@@ -228,6 +238,8 @@ class ExactResumeCallback(TrainerCallback):
         set_random_states(resume["random_states"])
         restore_carried_states(self._trainer.model, resume["carried_states"])
         restore_metric_states(self._trainer.model, resume.get("metric_states", {}))
+        if resume.get("epoch_loss") is not None:
+            setattr(self._trainer.model, RESUMED_LOSS, copy.deepcopy(resume["epoch_loss"]))
         self._resume = None
         logger.info(
             "exact_resume: random-number states and %d carried biLM states restored at epoch %d, "
