@@ -302,3 +302,22 @@ def test_outputs_have_the_users_permissions(predictor, spanish, tmp_path):
     finally:
         os.umask(previous)
     assert {oct(path.stat().st_mode & 0o777) for path in (output, page)} == {oct(0o640)}
+
+
+def test_unicode_line_breaks_stay_inside_words_and_lines(predictor, tmp_path):
+    # U+2028 and U+0085 end lines for Python's splitlines, not for CoNLL-U or one-per-line text.
+    treebank = tmp_path / "es_breaks.conllu"
+    treebank.write_text(
+        "# text = a\u2028b c\n"
+        "1\ta\u2028b\t_\tNOUN\t_\t_\t_\t_\t_\t_\n"
+        "2\tc\t_\tVERB\t_\t_\t_\t_\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    text = tmp_path / "es_breaks.txt"
+    text.write_text("El gato\u2028duerme\u0085bien .\n", encoding="utf-8")
+    for path, input_format in ((treebank, "conllu"), (text, "text")):
+        output = tmp_path / f"{path.name}.out"
+        summary = parse_files(predictor, [str(path)], str(output), input_format=input_format)
+        assert summary.sentences == 1
+        (sentence,) = conllu.parse(output.read_text(encoding="utf-8"))
+        assert "\u2028" in sentence.metadata["text"]
