@@ -9,7 +9,7 @@ import itertools
 import json
 import logging
 import os
-from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
 import torch
@@ -61,8 +61,13 @@ class AnchorAccumulator:
     ) -> None:
         self._fixed = vocabulary is not None
         self._index: Dict[str, int] = {}
+        # Per row, where its word was first seen: (sentence, position), or (-1, i) for the i-th
+        # word of a fixed vocabulary. Ties of frequency keep this order.
+        self._first_seen: List[Tuple[int, int]] = []
         for word in vocabulary or []:
-            self._index.setdefault(word, len(self._index))
+            if word not in self._index:
+                self._first_seen.append((-1, len(self._index)))
+                self._index[word] = len(self._index)
         capacity = max(len(self._index), 1024)
         self._sums = torch.zeros(num_layers, capacity, dim, dtype=torch.float64, device=device)
         self._counts = torch.zeros(capacity, dtype=torch.int64, device=device)
@@ -87,7 +92,11 @@ class AnchorAccumulator:
             The tokens' vectors in sentence order, shape `(num_layers, num_tokens, dim)`.
         """
         vectors = vectors.detach().to(torch.float64)
-        rows = [self._row(word) for sentence in sentences for word in sentence]
+        rows = [
+            self._row(word, (self.num_sentences + number, position))
+            for number, sentence in enumerate(sentences)
+            for position, word in enumerate(sentence)
+        ]
         if vectors.size(1) != len(rows):
             raise ValueError(f"{len(rows)} tokens but {vectors.size(1)} vectors")
         self._norm_sums += vectors.norm(dim=-1).sum(dim=-1)
@@ -101,7 +110,7 @@ class AnchorAccumulator:
         self._sums.index_add_(1, index, vectors)
         self._counts.index_add_(0, index, torch.ones_like(index))
 
-    def _row(self, word: str) -> int:
+    def _row(self, word: str, seen: Tuple[int, int]) -> int:
         row = self._index.get(word)
         if row is not None:
             return row
@@ -109,6 +118,7 @@ class AnchorAccumulator:
         if self._fixed or word.split() != [word]:
             return -1
         row = self._index[word] = len(self._index)
+        self._first_seen.append(seen)
         if row == self._counts.numel():
             self._sums = torch.cat([self._sums, torch.zeros_like(self._sums)], dim=1)
             self._counts = torch.cat([self._counts, torch.zeros_like(self._counts)])
@@ -117,6 +127,27 @@ class AnchorAccumulator:
     def mean_norms(self) -> List[float]:
         """The mean L2 norm of all token vectors, per layer."""
         return (self._norm_sums / max(self.num_tokens, 1)).tolist()
+
+    def partial(self, shard: int = 1, num_shards: int = 1) -> "PartialAnchors":
+        """
+        The sums and counts so far, for merging with other shards' (see `merge_partial_anchors`):
+        this accumulator read sentences `shard - 1`, `shard - 1 + num_shards`, ... of the corpus.
+        """
+        size = len(self._index)
+        first = numpy.array(self._first_seen, dtype=numpy.int64).reshape(size, 2)
+        # Back to positions in the whole corpus (vocabulary rows keep their -1).
+        first[:, 0] = numpy.where(
+            first[:, 0] >= 0, first[:, 0] * num_shards + shard - 1, first[:, 0]
+        )
+        return PartialAnchors(
+            words=list(self._index),
+            counts=self._counts[:size].cpu().numpy(),
+            first_seen=first,
+            sums=self._sums[:, :size].cpu().numpy(),
+            norm_sums=self._norm_sums.cpu().numpy(),
+            num_sentences=self.num_sentences,
+            num_tokens=self.num_tokens,
+        )
 
     def anchors(self, min_count: int = 1) -> "Anchors":
         """The anchors of the words seen at least `min_count` times, most frequent first."""
@@ -133,6 +164,56 @@ class AnchorAccumulator:
             vectors=sums / counts[order][None, :, None],
             mean_norms=self.mean_norms(),
         )
+
+
+class PartialAnchors(NamedTuple):
+    """What one shard of a corpus adds to the anchors: sums and counts, not yet means."""
+
+    words: List[str]
+    counts: numpy.ndarray
+    """Shape `(len(words),)`, int64."""
+    first_seen: numpy.ndarray
+    """Shape `(len(words), 2)`: where each word was first seen, (sentence, position)."""
+    sums: numpy.ndarray
+    """Shape `(num_layers, len(words), dim)`, float64."""
+    norm_sums: numpy.ndarray
+    """Shape `(num_layers,)`: the sum of all token vectors' L2 norms."""
+    num_sentences: int
+    num_tokens: int
+
+
+def merge_partial_anchors(parts: Sequence[PartialAnchors], min_count: int = 1) -> "Anchors":
+    """
+    The anchors of the whole corpus from its shards' partial sums: the same words in the same
+    order (most frequent first, ties in order of first occurrence) and counts as one process
+    computes, and the same vectors up to the order of floating-point additions.
+    """
+    index: Dict[str, int] = {}
+    for part in parts:
+        for word in part.words:
+            index.setdefault(word, len(index))
+    size, (num_layers, _, dim) = len(index), parts[0].sums.shape
+    counts = numpy.zeros(size, dtype=numpy.int64)
+    first = numpy.full((size, 2), numpy.iinfo(numpy.int64).max, dtype=numpy.int64)
+    sums = numpy.zeros((num_layers, size, dim))
+    for part in parts:
+        rows = numpy.array([index[word] for word in part.words], dtype=numpy.int64)
+        numpy.add.at(counts, rows, part.counts)
+        sums[:, rows] += part.sums
+        earlier = numpy.array(
+            [tuple(a) < tuple(b) for a, b in zip(part.first_seen, first[rows])], dtype=bool
+        )
+        first[rows[earlier]] = part.first_seen[earlier]
+    order = sorted(range(size), key=lambda row: (-counts[row], tuple(first[row])))
+    order = [row for row in order if counts[row] >= max(min_count, 1)]
+    words = list(index)
+    tokens = sum(part.num_tokens for part in parts)
+    return Anchors(
+        words=[words[row] for row in order],
+        counts=counts[order].tolist(),
+        vectors=sums[:, order] / counts[order][None, :, None],
+        mean_norms=(numpy.stack([p.norm_sums for p in parts]).sum(0) / max(tokens, 1)).tolist(),
+    )
 
 
 class Anchors(NamedTuple):
@@ -252,6 +333,8 @@ def elmo_anchors(
     cuda_device: int = -1,
     max_sentence_length: int = 400,
     bilm_engine: str = "engine",
+    shard: Optional[Tuple[int, int]] = None,
+    deterministic: bool = False,
 ) -> Dict[str, Any]:
     """
     Computes the anchors of an ELMo model over `corpora` (paths or globs of plain text or CoNLL-U,
@@ -273,7 +356,24 @@ def elmo_anchors(
         Longer sentences are an error (the biLM pads a batch to its longest sentence).
     bilm_engine : `str`, optional (default = `"engine"`)
         The biLM implementation (see `build_bilm`).
+    shard : `Tuple[int, int]`, optional (default = `None`)
+        `(i, n)`: read only sentences `i - 1`, `i - 1 + n`, ... of the corpus (after
+        `max_sentences`) and write this shard's partial sums and counts to `output_dir`
+        (`shard.json` and `.npy` files) instead of anchors; `merge_anchor_shards` of all `n` shards
+        gives the anchors of the whole corpus, as one process computes them (with
+        `deterministic`, which shards need).
+    deterministic : `bool`, optional (default = `False`)
+        Every sentence starts from the same warm biLM state (see `ElmoBiLm.deterministic`)
+        instead of the state after the sentence before, so a sentence's vectors do not depend on
+        which sentences precede it: needed to split the corpus into shards.
     """
+    if shard is not None and not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"--shard {shard[0]}/{shard[1]}: give I/N with 1 <= I <= N")
+    if shard is not None and not deterministic:
+        raise ValueError(
+            "--shard needs --deterministic: a stateful biLM's vectors depend on the sentences "
+            "before, which differ between shards"
+        )
     for name, value in [
         ("batch_size", batch_size),
         ("min_count", min_count),
@@ -284,29 +384,22 @@ def elmo_anchors(
             raise ValueError(f"{name} must be positive, not {value}")
     files = corpus_files(corpora)
     vocabulary = read_vocabulary(vocabulary_file) if vocabulary_file else None
-    bilm = build_bilm(options_file, weight_file, bilm_engine, cuda_device=cuda_device).eval()
+    bilm = build_bilm(
+        options_file, weight_file, bilm_engine, deterministic=deterministic, cuda_device=cuda_device
+    ).eval()
     layers = list(range(bilm.num_layers)) if layers is None else list(layers)
     if not layers or any(not 0 <= layer < bilm.num_layers for layer in layers):
         raise ValueError(f"layers {layers}: this ELMo has layers 0 to {bilm.num_layers - 1}")
     if len(set(layers)) != len(layers):
         raise ValueError(f"layers {layers} names a layer twice")
 
-    sentences = (s for path in files for s in read_sentences(path, max_sentence_length))
-    accumulator = compute_anchors(
-        bilm, itertools.islice(sentences, max_sentences), layers, vocabulary, batch_size
+    sentences: Iterable[List[str]] = itertools.islice(
+        (s for path in files for s in read_sentences(path, max_sentence_length)), max_sentences
     )
-    if accumulator.num_sentences == 0:
-        raise ValueError(f"the corpus has no sentences: {', '.join(files)}")
-    anchors = accumulator.anchors(min_count)
-    if not anchors.words:
-        raise ValueError(
-            f"no word of the corpus ({', '.join(files)}) occurs at least {min_count} times"
-            + (f" and is in the vocabulary file {vocabulary_file!r}" if vocabulary else "")
-        )
-    if not numpy.isfinite(anchors.vectors).all():
-        raise ValueError(
-            f"the biLM of {weight_file!r} gives NaN or infinite vectors; check its weights"
-        )
+    if shard is not None:
+        index, count = shard
+        sentences = (s for number, s in enumerate(sentences) if number % count == index - 1)
+    accumulator = compute_anchors(bilm, sentences, layers, vocabulary, batch_size)
     summary = {
         "options_file": options_file,
         "weight_file": weight_file,
@@ -319,6 +412,137 @@ def elmo_anchors(
         "num_tokens": accumulator.num_tokens,
         "min_count": min_count,
         "vocabulary_file": vocabulary_file,
+        "max_sentences": max_sentences,
+        "deterministic": deterministic,
+    }
+    if shard is not None:
+        summary["shard"], summary["num_shards"] = shard
+        _write_shard(output_dir, accumulator.partial(*shard), summary)
+        return summary
+    if accumulator.num_sentences == 0:
+        raise ValueError(f"the corpus has no sentences: {', '.join(files)}")
+    return _write_anchors(output_dir, accumulator.anchors(min_count), summary)
+
+
+SHARD_JSON = "shard.json"
+_SHARD_ARRAYS = ("counts", "first_seen", "sums", "norm_sums")
+# What must agree between the shards of one corpus.
+_SHARD_IDENTITY = (
+    "weight_file_sha256",
+    "input_files",
+    "layers",
+    "dim",
+    "vocabulary_file",
+    "max_sentences",
+    "deterministic",
+    "num_shards",
+)
+
+
+def _write_shard(output_dir: str, part: PartialAnchors, summary: Dict[str, Any]) -> None:
+    with atomic_folder(output_dir, replace=True) as folder:
+        hashes = {}
+        for name in _SHARD_ARRAYS:
+            path = os.path.join(folder, f"{name}.npy")
+            numpy.save(path, getattr(part, name), allow_pickle=False)
+            hashes[f"{name}.npy"] = file_hash(path)
+        with open(os.path.join(folder, "words.txt"), "w", encoding="utf-8") as f:
+            f.writelines(word + "\n" for word in part.words)
+        hashes["words.txt"] = file_hash(os.path.join(folder, "words.txt"))
+        with open(os.path.join(folder, SHARD_JSON), "w", encoding="utf-8") as f:
+            json.dump({**summary, "files_sha256": hashes}, f, indent=2, ensure_ascii=False)
+    logger.info(
+        "Anchor shard %d/%d written to %s", summary["shard"], summary["num_shards"], output_dir
+    )
+
+
+def _read_shard(directory: str) -> Tuple[Dict[str, Any], PartialAnchors]:
+    summary_path = os.path.join(directory, SHARD_JSON)
+    if not os.path.isfile(summary_path):
+        raise ValueError(f"{directory!r} is not an elmo-anchors --shard output: no {SHARD_JSON}")
+    with open(summary_path, encoding="utf-8") as f:
+        summary = json.load(f)
+    for name, expected in summary["files_sha256"].items():
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path) or file_hash(path) != expected:
+            raise ValueError(f"{path} is missing or not the file its shard wrote; compute it again")
+    arrays = {
+        name: numpy.load(os.path.join(directory, f"{name}.npy"), allow_pickle=False)
+        for name in _SHARD_ARRAYS
+    }
+    with open(os.path.join(directory, "words.txt"), encoding="utf-8", newline="\n") as f:
+        words = f.read().split("\n")[:-1]
+    return summary, PartialAnchors(
+        words=words,
+        num_sentences=summary["num_sentences"],
+        num_tokens=summary["num_tokens"],
+        **arrays,
+    )
+
+
+def merge_anchor_shards(
+    shard_dirs: Sequence[str], output_dir: str, min_count: int = 1
+) -> Dict[str, Any]:
+    """
+    Merges the `elmo-anchors --shard I/N` outputs of one corpus (all N of them, each once, of the
+    same weights, corpus, layers and vocabulary) into `output_dir`, as `elmo_anchors` writes it for
+    the whole corpus: the same words, order and counts, vectors within floating-point rounding.
+    Returns the content of `anchors.json`.
+    """
+    if min_count < 1:
+        raise ValueError(f"min_count must be positive, not {min_count}")
+    if not shard_dirs:
+        raise ValueError("give the shard folders to merge")
+    shards = [(directory, *_read_shard(directory)) for directory in shard_dirs]
+    first_dir, first, _ = shards[0]
+    for directory, summary, _ in shards[1:]:
+        for key in _SHARD_IDENTITY:
+            if summary.get(key) != first.get(key):
+                raise ValueError(
+                    f"the shards {first_dir!r} and {directory!r} differ in {key} "
+                    f"({first.get(key)!r} and {summary.get(key)!r}): they are not shards of one run"
+                )
+    count = first["num_shards"]
+    numbers = sorted(summary["shard"] for _, summary, _ in shards)
+    if numbers != list(range(1, count + 1)):
+        missing = sorted(set(range(1, count + 1)) - set(numbers))
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        raise ValueError(
+            f"a merge needs shards 1 to {count} once each; "
+            + (f"missing: {missing}" if missing else "")
+            + ("; " if missing and repeated else "")
+            + (f"given twice: {repeated}" if repeated else "")
+        )
+    parts = [part for _, _, part in shards]
+    summary = {key: value for key, value in first.items() if key not in ("shard", "files_sha256")}
+    del summary["num_shards"]
+    summary.update(
+        num_sentences=sum(part.num_sentences for part in parts),
+        num_tokens=sum(part.num_tokens for part in parts),
+        min_count=min_count,
+        merged_from=list(shard_dirs),
+    )
+    if summary["num_sentences"] == 0:
+        raise ValueError(f"the shards hold no sentences: {', '.join(shard_dirs)}")
+    return _write_anchors(output_dir, merge_partial_anchors(parts, min_count), summary)
+
+
+def _write_anchors(output_dir: str, anchors: "Anchors", summary: Dict[str, Any]) -> Dict[str, Any]:
+    """Writes the anchors folder (see `elmo_anchors`); returns the content of `anchors.json`."""
+    files, layers = summary["input_files"], summary["layers"]
+    min_count, vocabulary_file = summary["min_count"], summary["vocabulary_file"]
+    if not anchors.words:
+        raise ValueError(
+            f"no word of the corpus ({', '.join(files)}) occurs at least {min_count} times"
+            + (f" and is in the vocabulary file {vocabulary_file!r}" if vocabulary_file else "")
+        )
+    if not numpy.isfinite(anchors.vectors).all():
+        raise ValueError(
+            f"the biLM of {summary['weight_file']!r} gives NaN or infinite vectors; check its "
+            "weights"
+        )
+    summary = {
+        **summary,
         "mean_norms": {str(layer): norm for layer, norm in zip(layers, anchors.mean_norms)},
         "counts": dict(zip(anchors.words, anchors.counts)),
     }

@@ -4,10 +4,12 @@ mean of its contextual vectors), in word2vec text format, for `allennlp elmo-ali
 """
 
 import argparse
+from typing import Any, Dict, Tuple
 
 from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
 
-from allennlp_multilang_elmo.alignment.anchors import elmo_anchors
+from allennlp_multilang_elmo.alignment.anchors import elmo_anchors, merge_anchor_shards
 
 
 @Subcommand.register("elmo-anchors")
@@ -20,12 +22,32 @@ class ElmoAnchors(Subcommand):
             "input files, sha256 of the weights)."
         )
         subparser = parser.add_parser(self.name, description=description, help=description)
-        subparser.add_argument("options_file", type=str, help="the bilm-tf options.json")
-        subparser.add_argument("weight_file", type=str, help="the bilm-tf hdf5 weights")
+        subparser.add_argument("options_file", nargs="?", type=str, help="the bilm-tf options.json")
+        subparser.add_argument("weight_file", nargs="?", type=str, help="the bilm-tf hdf5 weights")
         subparser.add_argument(
             "corpus",
-            nargs="+",
+            nargs="*",
             help="files or globs: plain text (one tokenised sentence per line) or .conllu",
+        )
+        subparser.add_argument(
+            "--deterministic",
+            action="store_true",
+            help="start every sentence from the same warm biLM state (needed by --shard)",
+        )
+        subparser.add_argument(
+            "--shard",
+            type=_shard,
+            default=None,
+            help="I/N: read every N-th sentence from the I-th (1-based) and write this shard's "
+            "partial sums to --output-dir, for --merge; run the N shards anywhere, in parallel",
+        )
+        subparser.add_argument(
+            "--merge",
+            nargs="+",
+            default=None,
+            metavar="SHARD_DIR",
+            help="merge the --shard outputs of all N shards into the anchors of the whole corpus "
+            "(no model or corpus arguments then)",
         )
         subparser.add_argument("--output-dir", required=True, help="where to write the anchors")
         subparser.add_argument(
@@ -50,7 +72,30 @@ class ElmoAnchors(Subcommand):
         return subparser
 
 
+def _shard(text: str) -> Tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, not {text!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"{text}: I/N needs 1 <= I <= N")
+    return index, count
+
+
 def elmo_anchors_from_args(args: argparse.Namespace) -> None:
+    if args.merge is not None:
+        if args.options_file or args.shard:
+            raise ConfigurationError(
+                "--merge takes shard folders only: no model, corpus or --shard"
+            )
+        summary = merge_anchor_shards(args.merge, args.output_dir, min_count=args.min_count)
+        print(f"merged {len(args.merge)} shards: ", end="")
+        _print_summary(summary, args.output_dir)
+        return
+    if not (args.options_file and args.weight_file and args.corpus):
+        raise ConfigurationError(
+            "give OPTIONS_FILE WEIGHT_FILE CORPUS... (or --merge SHARD_DIR...)"
+        )
     summary = elmo_anchors(
         args.options_file,
         args.weight_file,
@@ -63,10 +108,22 @@ def elmo_anchors_from_args(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         cuda_device=args.cuda_device,
         max_sentence_length=args.max_sentence_length,
+        shard=args.shard,
+        deterministic=args.deterministic,
     )
+    if args.shard:
+        print(
+            f"shard {args.shard[0]}/{args.shard[1]}: {summary['num_sentences']} sentences, "
+            f"{summary['num_tokens']} tokens; partial sums in {args.output_dir}"
+        )
+        return
+    _print_summary(summary, args.output_dir)
+
+
+def _print_summary(summary: Dict[str, Any], output_dir: str) -> None:
     norms = ", ".join(f"layer {layer} {norm:.3f}" for layer, norm in summary["mean_norms"].items())
     print(
         f"{summary['num_sentences']} sentences, {summary['num_tokens']} tokens, "
-        f"{len(summary['counts'])} word types with anchors in {args.output_dir}\n"
+        f"{len(summary['counts'])} word types with anchors in {output_dir}\n"
         f"mean token norms: {norms}"
     )
