@@ -111,14 +111,16 @@ class Parse(Subcommand):
         return subparser
 
 
+def _without_known_warnings(record: logging.LogRecord) -> bool:
+    return not any(text in record.getMessage() for text in _KNOWN_WARNINGS)
+
+
 def parse_from_args(args: argparse.Namespace) -> None:
     if "ALLENNLP_LOG_LEVEL" not in os.environ and "ALLENNLP_DEBUG" not in os.environ:
         # Loading an archive logs its whole configuration; warnings and errors are what count here.
         logging.getLogger().setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(
-            lambda record: not any(text in record.getMessage() for text in _KNOWN_WARNINGS)
-        )
+        handler.addFilter(_without_known_warnings)  # once: logging skips a filter it has
     if args.threads < 0:
         raise ConfigurationError(
             f"--threads must be 0 (torch's default) or more, not {args.threads}"

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from allennlp.training import gradient_descent_trainer
 from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 
+from allennlp_multilang_elmo.common.atomic_files import atomic_file
 from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
 
 
@@ -41,13 +42,8 @@ class _OsWithoutBestModelRemoval:
 def _atomic_copy(hardlink_or_copy: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     @functools.wraps(hardlink_or_copy)
     def wrapper(source: Any, destination: Any) -> None:
-        temporary = f"{destination}.{os.getpid()}.tmp"
-        try:
+        with atomic_file(str(destination)) as temporary:
             shutil.copyfile(source, temporary)
-            os.replace(temporary, destination)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
 
     return wrapper
 
@@ -55,13 +51,8 @@ def _atomic_copy(hardlink_or_copy: Callable[[Any, Any], None]) -> Callable[[Any,
 def _atomic_save(save: Callable[[GradientDescentTrainer, str], None]) -> Callable:
     @functools.wraps(save)
     def wrapper(self: GradientDescentTrainer, path: str) -> None:
-        temporary = f"{path}.{os.getpid()}.tmp"
-        try:
+        with atomic_file(path) as temporary:
             save(self, temporary)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
 
     return wrapper
 
