@@ -122,7 +122,8 @@ def test_replacing_an_alignment_changes_the_scores(
     treebank = os.path.join(FIXTURES, "de_pud-ud-dev.conllu")
     before = evaluate_elsewhere(original, treebank, tmp_path / "before")
     after = evaluate_elsewhere(swapped, treebank, tmp_path / "after")
-    assert before["LAS_de"] != after["LAS_de"]
+    # A tiny random parser's LAS can come out the same by chance; the loss cannot.
+    assert before["loss"] != after["loss"]
     # Everything but de's alignment is as it was.
     old, new = (weights(unpacked(a, tmp_path / n)) for a, n in ((original, "o"), (swapped, "s")))
     assert old.keys() == new.keys()
