@@ -7,7 +7,8 @@ ELMo files stay where they were), a `--recover` that drifts from the uninterrupt
 random-number or carried biLM states in checkpoints), epochs that re-read the same sample of a
 language-balanced stream with data loader workers, and a `--recover` that fails on a truncated
 newest checkpoint. The patch wraps `GradientDescentTrainer.__init__`: when the model holds an
-`elmo_token_embedder_multilang`, it adds the trainer callbacks `elmo_files_in_archive`,
+`elmo_token_embedder_multilang` or is a biLM in training (`elmo_bilm_language_model`, which
+carries its LSTM state from batch to batch), it adds the trainer callbacks `elmo_files_in_archive`,
 `exact_resume` and `reader_pass_per_epoch` unless the config lists them already (also with
 `enable_default_callbacks: false`: they are about correct results, not console output), and makes
 the stock checkpointer `recoverable` (a subclass that keeps its state and options). A trainer
@@ -16,7 +17,7 @@ far with such a folder) stops before training, so that the run's results are nev
 And a checkpoint names its best model by the path the run was given (`run/best.th`, relative to
 the working folder of the run that wrote it); restoring it, the patch finds the file in the
 trainer's own serialization folder, so that `--recover` works from any working folder (for every
-model: the file is always there). Models without the embedder otherwise train exactly as before.
+model: the file is always there). Other models otherwise train exactly as before.
 """
 
 import functools
@@ -35,6 +36,7 @@ def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
     def wrapper(self: GradientDescentTrainer, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         # Imported here: the patches are applied before the package's components exist.
+        from allennlp_multilang_elmo.models.elmo_language_model import ElmoLanguageModel
         from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
         from allennlp_multilang_elmo.training.callbacks import (
             ElmoFilesInArchiveCallback,
@@ -45,7 +47,10 @@ def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
             RecoverableCheckpointer,
         )
 
-        if next(multilang_embedders(self.model), None) is None:
+        if (
+            not isinstance(self.model, ElmoLanguageModel)
+            and next(multilang_embedders(self.model), None) is None
+        ):
             return
         serialization_dir: str = self._serialization_dir  # type: ignore[has-type]
         finished = [os.path.join(serialization_dir, n) for n in ("model.tar.gz", "metrics.json")]

@@ -8,6 +8,8 @@ from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.data.vocabulary import DEFAULT_OOV_TOKEN, DEFAULT_PADDING_TOKEN
 from allennlp.models.model import Model
 from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
+from allennlp.nn.util import dist_reduce_sum, is_distributed
+from allennlp.training.metrics import Metric
 
 from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BOS, EOS
 from allennlp_multilang_elmo.modules.elmo_bilstm import ElmoBiLstm
@@ -33,7 +35,9 @@ class ElmoLanguageModel(Model):
     shared by both directions (as in bilm-tf): sampled (TensorFlow's log-uniform sampler) in
     training, full in evaluation, so validation perplexity is exact. The loss is the mean of the
     two directions' mean negative log-likelihoods. The LSTM carries each batch row's state to the
-    same row of the next batch (read the corpus with `bilm_text`).
+    same row of the next batch (read the corpus with `bilm_text`); a switch between training and
+    evaluation starts again from a zero state, so each training epoch and each validation starts
+    afresh, and the validation perplexity is the one `allennlp evaluate` gives the model.
 
     Dropout is applied to the LSTM's input (the token encodings) and to its top layer's output
     before the softmax; bilm-tf also applied it between LSTM layers, which the engine runs as one
@@ -122,8 +126,11 @@ class ElmoLanguageModel(Model):
         else:
             self._softmax = _FullSoftmaxLoss(num_words, dim)
         self._dropout = torch.nn.Dropout(dropout)
-        self._sums = {"forward": 0.0, "backward": 0.0}
-        self._counts = {"forward": 0, "backward": 0}
+        # Metrics (not plain numbers) so that checkpoints keep them (`exact_resume`).
+        self._forward_nll = WordNegativeLogLikelihood()
+        self._backward_nll = WordNegativeLogLikelihood()
+        # Whether the last batch was a training one (None before the first batch).
+        self._mode: Optional[bool] = None
 
     def forward(self, tokens: TextFieldTensors) -> Dict[str, torch.Tensor]:
         """
@@ -140,6 +147,9 @@ class ElmoLanguageModel(Model):
         direction's mean negative log-likelihood per predicted word), `lm_embeddings`, the top
         layer `(batch_size, timesteps, 2 * projection_dim)`, and `mask`, `(batch_size, timesteps)`.
         """
+        if self._mode is not None and self._mode != self.training:
+            self.reset_states()
+        self._mode = self.training
         characters = tokens["elmo"]["elmo_tokens"]
         targets = tokens[self._namespace][self._namespace]
         mask = (characters > 0).any(dim=-1)
@@ -187,13 +197,36 @@ class ElmoLanguageModel(Model):
         if targets.numel() == 0:
             return outputs.new_zeros(())
         total = self._softmax(outputs, targets - 1)
-        self._sums[direction] += float(total.detach())
-        self._counts[direction] += targets.numel()
+        self._word_nll(direction)(float(total.detach()), targets.numel())
         return total / targets.numel()
+
+    def _word_nll(self, direction: str) -> "WordNegativeLogLikelihood":
+        return self._forward_nll if direction == "forward" else self._backward_nll
 
     def reset_states(self) -> None:
         """Forgets the LSTM state carried between batches: the next batch starts from zeros."""
         self._lstm.reset_states()
+
+    def carried_state(self) -> Optional[Dict[str, torch.Tensor]]:
+        """
+        What the next batch starts from, for checkpoints (`exact_resume`): the LSTM state and
+        whether the last batch was a training one; `None` before the first batch.
+        """
+        if self._mode is None:
+            return None
+        state = {"training": torch.tensor(self._mode)}
+        carried = self._lstm._states
+        if carried is not None:
+            state.update(hidden=carried[0].clone(), memory=carried[1].clone())
+        return state
+
+    def restore_carried_state(self, state: Optional[Dict[str, torch.Tensor]]) -> None:
+        """Continues from a state saved by `carried_state`."""
+        self.reset_states()
+        self._mode = None if state is None else bool(state["training"])
+        if state is not None and "hidden" in state:
+            device = self._token_encoder.char_embedding.device
+            self._lstm._states = (state["hidden"].to(device), state["memory"].to(device))
 
     def elmo_weights(self) -> Dict[str, numpy.ndarray]:
         """The biLM's weights as bilm-tf arrays keyed by hdf5 path, for `write_elmo_files`."""
@@ -203,21 +236,48 @@ class ElmoLanguageModel(Model):
         """
         Perplexities over the words predicted since the last reset, per direction and of both
         (the exponential of the mean negative log-likelihood; exact in evaluation, the sampled
-        softmax's estimate in training).
+        softmax's estimate in training). In distributed training the figures at a reset (the
+        epoch's) are over the words of all processes; in between, over this process's.
         """
         metrics = {}
         for direction in ("forward", "backward"):
-            if self._counts[direction]:
-                mean = self._sums[direction] / self._counts[direction]
+            mean = self._word_nll(direction).get_metric(reset)
+            if mean is not None:
                 metrics[f"{direction}_perplexity"] = math.exp(mean)
         if len(metrics) == 2:
             metrics["perplexity"] = math.sqrt(
                 metrics["forward_perplexity"] * metrics["backward_perplexity"]
             )
-        if reset:
-            self._sums = {"forward": 0.0, "backward": 0.0}
-            self._counts = {"forward": 0, "backward": 0}
         return metrics
+
+
+class WordNegativeLogLikelihood(Metric):
+    """
+    The mean negative log-likelihood per predicted word, from each batch's sum and word count. At
+    a reset (the end of an epoch) in distributed training, it is over the words of all processes
+    (the trainer asks for it with reset in every process at once); in between, over this one's.
+    """
+
+    def __init__(self) -> None:
+        self._total = 0.0
+        self._count = 0
+
+    def __call__(self, total: float, count: int) -> None:  # type: ignore[override]
+        self._total += total
+        self._count += count
+
+    def get_metric(self, reset: bool = False) -> Optional[float]:
+        total, count = self._total, self._count
+        if reset and is_distributed():
+            summed = dist_reduce_sum(torch.tensor([total, count], dtype=torch.float64)).tolist()
+            total, count = summed[0], int(summed[1])
+        if reset:
+            self.reset()
+        return total / count if count else None
+
+    def reset(self) -> None:
+        self._total = 0.0
+        self._count = 0
 
 
 class _FullSoftmaxLoss(torch.nn.Module):

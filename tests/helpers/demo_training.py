@@ -13,12 +13,16 @@ from typing import Any, Dict, Optional
 
 from allennlp.common import Params
 
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_CONFIG = os.path.join(REPO_ROOT, "training_configs", "demo_tiny.jsonnet")
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 ALLENNLP = os.path.join(os.path.dirname(sys.executable), "allennlp")
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 DEMO_LANGUAGES = ["en", "de", "fr", "es", "it"]
+BILM_CONFIG = os.path.join(REPO_ROOT, "training_configs", "elmo_bilm.jsonnet")
+BILM_TEXT = os.path.join(REPO_ROOT, "tests", "fixtures", "bilm", "libreoffice_fr.txt")
 
 
 def demo_config(
@@ -37,6 +41,31 @@ def demo_config(
     params["model"]["text_field_embedder"]["token_embedders"]["elmo"].update(elmo_files)
     params["train_data_path"] = train_data_path
     params["validation_data_path"] = validation_data_path
+    deep_merge(params, overrides or {})
+    return params
+
+
+def bilm_config(
+    train_data_path: str, validation_data_path: str, overrides: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
+    """
+    The generic biLM config (`elmo_bilm.jsonnet`) for French text, with the tiny ELMo geometry,
+    8 streams, 20 softmax samples, every word in the vocabulary and 1 epoch; then `overrides`.
+    """
+    ext_vars = {
+        "BILM_LANGUAGE": "fr",
+        "BILM_TRAIN": train_data_path,
+        "BILM_VALIDATION": validation_data_path,
+    }
+    params = Params.from_file(BILM_CONFIG, ext_vars=ext_vars).as_dict(quiet=True)
+    tiny = {
+        "model": {"options": elmo_options(), "num_samples": 20},
+        "vocabulary": {"min_count": {"tokens": 1}},
+        "dataset_reader": {"num_streams": 8},
+        "data_loader": {"batch_size": 8, "max_instances_in_memory": 32},
+        "trainer": {"num_epochs": 1},
+    }
+    deep_merge(params, tiny)
     deep_merge(params, overrides or {})
     return params
 

@@ -10,17 +10,19 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import numpy
 import pytest
 import torch
 from helpers.demo_training import (
     ALLENNLP,
+    BILM_TEXT,
     DEMO_LANGUAGES,
     FIXTURES,
     OFFLINE,
     REPO_ROOT,
+    bilm_config,
     demo_config,
 )
 
@@ -119,6 +121,16 @@ def final_results(out: Path) -> Dict[str, Any]:
     }
 
 
+def uninterrupted_run(root: Path, config: Dict[str, Any]) -> Tuple[Path, Path, Path]:
+    """Writes `config`, trains it without interruption, and writes the plugin that kills a run."""
+    config_path = root / "config.json"
+    config_path.write_text(json.dumps(config))
+    allennlp_train(config_path, root / "uninterrupted")
+    (root / "plugin").mkdir()
+    (root / "plugin" / "kill_after_steps.py").write_text(KILLER)
+    return config_path, root / "uninterrupted", root / "plugin"
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """The config, its uninterrupted run, and the plugin that kills a run after N steps."""
@@ -137,12 +149,7 @@ def runs(tmp_path_factory):
     # Written as for AllenNLP 0.9: no line asks for exact resume or a recoverable checkpointer.
     assert "type" not in config["trainer"]["checkpointer"]
     assert [callback["type"] for callback in config["trainer"]["callbacks"]] == ["console_logger"]
-    config_path = root / "config.json"
-    config_path.write_text(json.dumps(config))
-    allennlp_train(config_path, root / "uninterrupted")
-    (root / "plugin").mkdir()
-    (root / "plugin" / "kill_after_steps.py").write_text(KILLER)
-    return config_path, root / "uninterrupted", root / "plugin"
+    return uninterrupted_run(root, config)
 
 
 def killed_run(runs, out: Path, steps: int) -> None:
@@ -194,9 +201,34 @@ def test_a_kill_at_any_point_resumes_exactly(runs, tmp_path, steps):
     assert_same_results(resumed, uninterrupted)
 
 
-def assert_same_results(resumed: Path, uninterrupted: Path) -> None:
+def assert_same_results(resumed: Path, uninterrupted: Path, epochs: int = 3) -> None:
     assert final_results(resumed) == final_results(uninterrupted)
-    final_weights = [torch.load(out / "model_state_e3_b0.th") for out in (uninterrupted, resumed)]
+    final_weights = [
+        torch.load(out / f"model_state_e{epochs}_b0.th") for out in (uninterrupted, resumed)
+    ]
     assert final_weights[0].keys() == final_weights[1].keys()
     for name, weight in final_weights[0].items():
         assert torch.equal(weight, final_weights[1][name]), name
+
+
+@pytest.fixture(scope="module")
+def bilm_runs(tmp_path_factory):
+    """A biLM config (160 lines in 8 streams: 20 batches an epoch) and its uninterrupted run."""
+    root = tmp_path_factory.mktemp("resume-bilm")
+    config = bilm_config(
+        BILM_TEXT,
+        BILM_TEXT,
+        {"trainer": {"num_epochs": 2, "checkpointer": {"save_every_num_batches": 3}}},
+    )
+    return uninterrupted_run(root, config)
+
+
+# The biLM carries its LSTM state from batch to batch and reads a streamed corpus: killed mid-epoch
+# after a checkpoint, at the first epoch's last batch, and mid-way through the second epoch.
+@pytest.mark.parametrize("steps", [5, 20, 28])
+def test_a_killed_bilm_resumes_its_streams_and_state_exactly(bilm_runs, tmp_path, steps):
+    config_path, uninterrupted, _ = bilm_runs
+    resumed = tmp_path / "resumed"
+    killed_run(bilm_runs, resumed, steps)
+    allennlp_train(config_path, resumed, "--recover")
+    assert_same_results(resumed, uninterrupted, epochs=2)
