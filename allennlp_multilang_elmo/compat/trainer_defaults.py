@@ -11,7 +11,10 @@ newest checkpoint. The patch wraps `GradientDescentTrainer.__init__`: when the m
 carries its LSTM state from batch to batch), it adds the trainer callbacks `elmo_files_in_archive`,
 `exact_resume` and `reader_pass_per_epoch` unless the config lists them already (also with
 `enable_default_callbacks: false`: they are about correct results, not console output), and makes
-the stock checkpointer `recoverable` (a subclass that keeps its state and options). A trainer
+the stock checkpointer `recoverable` (a subclass that keeps its state and options); in distributed
+training on CPUs, unless OMP_NUM_THREADS or MKL_NUM_THREADS is set, each process gets its share
+of the machine's cores as torch threads (AllenNLP leaves every process torch's default of all
+cores, and their threads then wait for one another). A trainer
 whose folder holds a finished run (`model.tar.gz` and `metrics.json`: only `--recover` gets this
 far with such a folder) stops before training, so that the run's results are never rewritten.
 And a checkpoint names its best model by the path the run was given (`run/best.th`, relative to
@@ -24,6 +27,8 @@ import functools
 import os
 from typing import Any, Callable
 
+import torch
+import torch.distributed as dist
 from allennlp.common.checks import ConfigurationError
 from allennlp.training.checkpointer import Checkpointer
 from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
@@ -67,11 +72,20 @@ def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
         ):
             if not any(isinstance(callback, callback_class) for callback in self._callbacks):
                 self._callbacks.append(callback_class(serialization_dir))
+        if self._distributed and self.cuda_device.type == "cpu" and not _threads_set():
+            # Processes sharing a machine's cores: with torch's default (every core in each) their
+            # threads wait for one another, several times slower than one thread each.
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // dist.get_world_size()))
         if type(self._checkpointer) is Checkpointer:
             # The subclass only overrides `load_checkpoint`: same attributes, same files.
             self._checkpointer.__class__ = RecoverableCheckpointer
 
     return wrapper
+
+
+def _threads_set() -> bool:
+    """Whether the user chose torch's thread count (the environment variables torch reads)."""
+    return any(name in os.environ for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"))
 
 
 def _best_model_in_the_run_folder(restore: Callable[..., None]) -> Callable[..., None]:

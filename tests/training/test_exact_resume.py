@@ -10,7 +10,7 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy
 import pytest
@@ -41,12 +41,15 @@ BATCHES_PER_EPOCH = 6
 # Killed after the 3rd batch of epoch 1; the newest checkpoint is after its 2nd.
 KILL_AFTER_OPTIMIZER_STEPS = BATCHES_PER_EPOCH + 3
 
-# Imported with `--include-package` by the run to kill: SIGKILL after the N-th optimizer step.
+# Imported with `--include-package` by the run to kill: SIGKILL after the N-th optimizer step (in
+# distributed training, of process KILL_RANK).
 KILLER = """
 import os
 import signal
 
 from torch.optim.optimizer import register_optimizer_step_post_hook
+
+import torch.distributed
 
 _steps = 0
 
@@ -54,7 +57,10 @@ _steps = 0
 def _kill(optimizer, args, kwargs):
     global _steps
     _steps += 1
-    if _steps == int(os.environ["KILL_AFTER_OPTIMIZER_STEPS"]):
+    rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+    if _steps == int(os.environ["KILL_AFTER_OPTIMIZER_STEPS"]) and rank == int(
+        os.environ.get("KILL_RANK", "0")
+    ):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -152,17 +158,26 @@ def runs(tmp_path_factory):
     return uninterrupted_run(root, config)
 
 
-def killed_run(runs, out: Path, steps: int) -> None:
+def killed_run(runs, out: Path, steps: int, rank: Optional[int] = None) -> str:
+    """Trains until the kill; `rank`: a worker process of a distributed run. Returns stderr."""
     config_path, _, plugin = runs
     killed = subprocess.run(
         [ALLENNLP, "train", str(config_path), "-s", str(out)]
         + ["--include-package", "kill_after_steps"],
         cwd=REPO_ROOT,
-        env={**OFFLINE, "PYTHONPATH": str(plugin), "KILL_AFTER_OPTIMIZER_STEPS": str(steps)},
+        env={
+            **OFFLINE,
+            "PYTHONPATH": str(plugin),
+            "KILL_AFTER_OPTIMIZER_STEPS": str(steps),
+            "KILL_RANK": str(rank or 0),
+        },
         capture_output=True,
+        text=True,
     )
-    assert killed.returncode == -signal.SIGKILL
+    # The killed process itself, or the launcher of the killed worker, which fails loudly.
+    assert killed.returncode == (-signal.SIGKILL if rank is None else 1)
     assert not (out / "metrics.json").exists()
+    return killed.stderr
 
 
 def test_killed_and_resumed_training_ends_as_the_uninterrupted_one(runs, tmp_path):
@@ -230,5 +245,33 @@ def test_a_killed_bilm_resumes_its_streams_and_state_exactly(bilm_runs, tmp_path
     config_path, uninterrupted, _ = bilm_runs
     resumed = tmp_path / "resumed"
     killed_run(bilm_runs, resumed, steps)
+    allennlp_train(config_path, resumed, "--recover")
+    assert_same_results(resumed, uninterrupted, epochs=2)
+
+
+@pytest.fixture(scope="module")
+def distributed_bilm_runs(tmp_path_factory):
+    """The biLM config in two processes (8 streams each: 10 batches an epoch) and its run."""
+    root = tmp_path_factory.mktemp("resume-distributed")
+    config = bilm_config(
+        BILM_TEXT,
+        BILM_TEXT,
+        {
+            "trainer": {"num_epochs": 2, "checkpointer": {"save_every_num_batches": 3}},
+            "distributed": {"cuda_devices": [-1, -1]},
+        },
+    )
+    return uninterrupted_run(root, config)
+
+
+# The second process killed mid-epoch after a checkpoint, and early in the second epoch.
+@pytest.mark.parametrize("steps", [5, 13])
+def test_a_killed_worker_fails_the_run_and_resuming_is_exact(
+    distributed_bilm_runs, tmp_path, steps
+):
+    config_path, uninterrupted, _ = distributed_bilm_runs
+    resumed = tmp_path / "resumed"
+    stderr = killed_run(distributed_bilm_runs, resumed, steps, rank=1)
+    assert "process 1 terminated with signal SIGKILL" in stderr
     allennlp_train(config_path, resumed, "--recover")
     assert_same_results(resumed, uninterrupted, epochs=2)

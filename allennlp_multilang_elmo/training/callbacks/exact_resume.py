@@ -5,13 +5,16 @@ resumed run reaches the checkpoint's batch.
 """
 
 import copy
+import functools
 import logging
 import random
-from typing import Any, Dict, Iterator, Optional, Tuple, cast
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, cast
 
 import numpy
 import torch
+import torch.distributed as dist
 from allennlp.common.checks import ConfigurationError
+from allennlp.nn.util import is_distributed
 from allennlp.training.callbacks.callback import TrainerCallback
 from allennlp.training.metrics import Metric
 
@@ -157,9 +160,12 @@ class ExactResumeCallback(TrainerCallback):
     that dropout and the biLMs continue where they were.
 
     It assumes that, as with AllenNLP's data loaders and samplers, the data loader does not draw
-    from torch's generator and the model only draws from it; it is meant for one training process
-    (not distributed training) and a data loader without `batches_per_epoch`. It finds the data
-    position by wrapping the trainer's `data_loader` (attribute access passes through).
+    from torch's generator and the model only draws from it, and a data loader without
+    `batches_per_epoch`. It finds the data position by wrapping the trainer's `data_loader`
+    (attribute access passes through). In distributed training, where only the first process
+    writes checkpoints, every process's states are gathered into each checkpoint (the callback
+    wraps the checkpointer's `save_checkpoint`), and each process resumes from its own: resume
+    with as many processes as the run had.
 
     Registered as a `TrainerCallback` with name "exact_resume".
     """
@@ -169,23 +175,33 @@ class ExactResumeCallback(TrainerCallback):
         self._trainer: Any = None
         self._epoch_start_states: Optional[Dict[str, Any]] = None
         self._resume: Optional[Dict[str, Any]] = None
+        # In distributed training, every process's state while a checkpoint is written.
+        self._processes_states: Optional[List[Any]] = None
 
     def state_dict(self) -> Dict[str, Any]:
         trainer = self._trainer
         if trainer is None:
             return {}
-        batches = trainer._batches_in_epoch_completed
-        return {
+        state = {
             "epochs_completed": trainer._epochs_completed,
-            "batches_in_epoch_completed": batches,
+            "batches_in_epoch_completed": trainer._batches_in_epoch_completed,
+        }
+        if self._processes_states is not None:
+            state["processes"] = self._processes_states
+        else:
+            state.update(self._process_state())
+        return state
+
+    def _process_state(self) -> Dict[str, Any]:
+        """What this process's next batch depends on."""
+        model, batches = self._trainer.model, self._trainer._batches_in_epoch_completed
+        return {
             "random_states": random_states(),
             # At the end of an epoch the next one has not started yet.
             "epoch_start_random_states": self._epoch_start_states if batches else None,
-            "carried_states": carried_states(trainer.model),
-            "metric_states": metric_states(trainer.model),
-            "epoch_loss": copy.deepcopy(getattr(trainer.model, EPOCH_LOSS, None))
-            if batches
-            else None,
+            "carried_states": carried_states(model),
+            "metric_states": metric_states(model),
+            "epoch_loss": copy.deepcopy(getattr(model, EPOCH_LOSS, None)) if batches else None,
         }
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
@@ -194,7 +210,46 @@ class ExactResumeCallback(TrainerCallback):
                 "exact_resume: the checkpoint has no random-number or biLM states (written "
                 "without this callback); the resumed run will not repeat the interrupted one"
             )
+        elif "processes" in state_dict or is_distributed():
+            processes = state_dict.get("processes", [state_dict])
+            rank, world_size = (
+                (dist.get_rank(), dist.get_world_size()) if is_distributed() else (0, 1)
+            )
+            if len(processes) != world_size:
+                raise ConfigurationError(
+                    f"The checkpoint was written by a run of {len(processes)} training "
+                    f"process(es); resume it with as many (this run has {world_size})"
+                )
+            counters = {
+                key: state_dict[key] for key in ("epochs_completed", "batches_in_epoch_completed")
+            }
+            state_dict = {**counters, **processes[rank]}
         self._resume = state_dict or None
+
+    def _gather_before_saving(self, save_checkpoint: Callable[..., None]) -> Callable[..., None]:
+        """
+        The checkpointer's `save_checkpoint`, first collecting every process's state: only the
+        first process writes the checkpoint, and each process resumes from its own state.
+        """
+
+        @functools.wraps(save_checkpoint)
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            gathered: List[Any] = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, _on_cpu(self._process_state()))
+            self._processes_states = gathered
+            try:
+                save_checkpoint(*args, **kwargs)
+            finally:
+                self._processes_states = None
+            # AllenNLP's checkpointer notes when it last saved only in the process that writes;
+            # the others would then call it (and this gathering) after every batch.
+            checkpointer = self._trainer._checkpointer
+            checkpointer._last_save_num_epochs_completed = self._trainer._epochs_completed
+            checkpointer._last_save_num_batches_in_epoch_completed = (
+                self._trainer._batches_in_epoch_completed
+            )
+
+        return wrapper
 
     def on_start(self, trainer, is_primary: bool = True, **kwargs) -> None:
         super().on_start(trainer, is_primary=is_primary, **kwargs)
@@ -206,6 +261,9 @@ class ExactResumeCallback(TrainerCallback):
             )
         if not isinstance(trainer.data_loader, _EpochStartHook):
             trainer.data_loader = _EpochStartHook(trainer.data_loader, self)
+        checkpointer = trainer._checkpointer
+        if is_distributed() and checkpointer is not None:
+            checkpointer.save_checkpoint = self._gather_before_saving(checkpointer.save_checkpoint)
 
     def _batches(self, data_loader) -> Iterator[Any]:
         """The batches of one epoch of `data_loader`, with the states put back where needed."""
@@ -248,6 +306,17 @@ class ExactResumeCallback(TrainerCallback):
             resume["epochs_completed"],
             resume["batches_in_epoch_completed"],
         )
+
+
+def _on_cpu(value: Any) -> Any:
+    """`value` with every tensor in it moved to the CPU (to gather it from GPU processes)."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {key: _on_cpu(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on_cpu(item) for item in value)
+    return value
 
 
 class _EpochStartHook:
