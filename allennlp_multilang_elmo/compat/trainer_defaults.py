@@ -41,21 +41,19 @@ def _with_safe_defaults(init: Callable[..., None]) -> Callable[..., None]:
     def wrapper(self: GradientDescentTrainer, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         # Imported here: the patches are applied before the package's components exist.
-        from allennlp_multilang_elmo.models.elmo_language_model import ElmoLanguageModel
         from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
         from allennlp_multilang_elmo.training.callbacks import (
             ElmoFilesInArchiveCallback,
             ExactResumeCallback,
             ReaderPassPerEpochCallback,
         )
+        from allennlp_multilang_elmo.training.callbacks.exact_resume import carried_states
         from allennlp_multilang_elmo.training.recoverable_checkpointer import (
             RecoverableCheckpointer,
         )
 
-        if (
-            not isinstance(self.model, ElmoLanguageModel)
-            and next(multilang_embedders(self.model), None) is None
-        ):
+        # The embedder, or a model that carries state from batch to batch (a biLM in training).
+        if next(multilang_embedders(self.model), None) is None and not carried_states(self.model):
             return
         serialization_dir: str = self._serialization_dir  # type: ignore[has-type]
         finished = [os.path.join(serialization_dir, n) for n in ("model.tar.gz", "metrics.json")]
