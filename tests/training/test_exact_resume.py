@@ -6,6 +6,7 @@ uninterrupted run: same metrics, same weights (the shipped demo config, smaller,
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -272,6 +273,7 @@ def test_a_killed_worker_fails_the_run_and_resuming_is_exact(
     config_path, uninterrupted, _ = distributed_bilm_runs
     resumed = tmp_path / "resumed"
     stderr = killed_run(distributed_bilm_runs, resumed, steps, rank=1)
-    assert "process 1 terminated with signal SIGKILL" in stderr
+    # torch's launcher names the killed process, or the other one if its error came first.
+    assert re.search(r"process [01] terminated with (signal SIGKILL|the following error)", stderr)
     allennlp_train(config_path, resumed, "--recover")
     assert_same_results(resumed, uninterrupted, epochs=2)
