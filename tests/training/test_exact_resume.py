@@ -16,6 +16,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy
 import pytest
 import torch
+from allennlp.common.checks import ConfigurationError
 from helpers.demo_training import (
     ALLENNLP,
     BILM_TEXT,
@@ -29,6 +30,7 @@ from helpers.demo_training import (
 
 from allennlp_multilang_elmo.modules.tiny_elmo import write_multilang_elmo
 from allennlp_multilang_elmo.training.callbacks.exact_resume import (
+    ExactResumeCallback,
     carried_states,
     random_states,
     restore_carried_states,
@@ -80,6 +82,13 @@ def test_random_states_survive_a_weights_only_round_trip(tmp_path):
     assert (random.random(), numpy.random.standard_normal(2).tolist(), torch.rand(2).tolist()) == (
         expected
     )
+
+
+def test_a_checkpoint_of_two_processes_is_refused_by_one(tmp_path):
+    callback = ExactResumeCallback(str(tmp_path))
+    state = {"epochs_completed": 1, "batches_in_epoch_completed": 3, "processes": [{}, {}]}
+    with pytest.raises(ConfigurationError, match="run of 2 training process.*this run has 1"):
+        callback.load_state_dict(state)
 
 
 class _StatefulModule(torch.nn.Module):
