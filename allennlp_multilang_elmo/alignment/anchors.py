@@ -17,9 +17,10 @@ from allennlp.common.tqdm import Tqdm
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 from allennlp.nn.util import remove_sentence_boundaries
 
-from allennlp_multilang_elmo.alignment.corpus import corpus_files, read_sentences
+from allennlp_multilang_elmo.alignment.corpus import read_sentences
 from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
 from allennlp_multilang_elmo.common.atomic_files import atomic_folder
+from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.file_hash import file_hash
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 from allennlp_multilang_elmo.modules.elmo_bilm import BiLm, build_bilm

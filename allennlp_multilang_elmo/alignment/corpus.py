@@ -3,9 +3,7 @@ Sentences of raw corpora for computing anchors: plain text (one whitespace-token
 line) or CoNLL-U (the FORM column), found by path or glob. Problems are reported as `file, line N`.
 """
 
-import glob
-import os
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Tuple
 
 from allennlp_multilang_elmo.common.conllu import (
     parse_sentence,
@@ -14,22 +12,6 @@ from allennlp_multilang_elmo.common.conllu import (
     sentence_lines,
 )
 from allennlp_multilang_elmo.common.text_files import numbered_lines
-
-
-def corpus_files(patterns: Sequence[str]) -> List[str]:
-    """
-    The files that `patterns` (paths or globs, `**` included) name, each once, in the order given
-    (the matches of one glob sorted). A pattern that matches no file is an error.
-    """
-    files: List[str] = []
-    for pattern in patterns:
-        matches = sorted(
-            path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path)
-        )
-        if not matches:
-            raise ValueError(f"the corpus {pattern!r} matches no file")
-        files.extend(path for path in matches if path not in files)
-    return files
 
 
 def read_sentences(path: str, max_sentence_length: int) -> Iterator[List[str]]:

@@ -1,6 +1,7 @@
 import pytest
 
-from allennlp_multilang_elmo.alignment.corpus import corpus_files, read_sentences
+from allennlp_multilang_elmo.alignment.corpus import read_sentences
+from allennlp_multilang_elmo.common.corpus_files import corpus_files
 
 CONLLU = """# sent_id = 1
 1-2\tdel\t_\t_\t_\t_\t_\t_\t_\t_

@@ -10,6 +10,7 @@ from allennlp.data.fields import TextField
 from allennlp.data.token_indexers import ELMoTokenCharactersIndexer, SingleIdTokenIndexer
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 
+from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.text_files import positioned_lines
 
 BOS, EOS = ELMoCharacterMapper.bos_token, ELMoCharacterMapper.eos_token
@@ -110,10 +111,10 @@ class BilmTextDatasetReader(DatasetReader):
     def corpus_files(self, file_path: str) -> List[str]:
         """The files of the corpus `file_path`: one file or URL, or the sorted matches of a glob."""
         if glob.has_magic(file_path):
-            files = sorted(path for path in glob.glob(file_path) if os.path.isfile(path))
-            if not files:
-                raise ConfigurationError(f"The corpus {file_path!r} matches no file")
-            return files
+            try:
+                return corpus_files([file_path])
+            except ValueError as error:
+                raise ConfigurationError(str(error)) from error
         try:
             return [cached_path(file_path)]
         except (FileNotFoundError, ValueError) as error:
