@@ -23,6 +23,9 @@ from allennlp_multilang_elmo.common.atomic_files import atomic_folder
 from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.file_hash import file_hash
 from allennlp_multilang_elmo.common.text_files import numbered_lines
+from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
+    LanguageRulesTokenizer,
+)
 from allennlp_multilang_elmo.modules.elmo_bilm import BiLm, build_bilm
 
 logger = logging.getLogger(__name__)
@@ -336,6 +339,7 @@ def elmo_anchors(
     bilm_engine: str = "engine",
     shard: Optional[Tuple[int, int]] = None,
     deterministic: bool = False,
+    tokenizer: Optional[LanguageRulesTokenizer] = None,
 ) -> Dict[str, Any]:
     """
     Computes the anchors of an ELMo model over `corpora` (paths or globs of plain text or CoNLL-U,
@@ -367,6 +371,9 @@ def elmo_anchors(
         Every sentence starts from the same warm biLM state (see `ElmoBiLm.deterministic`)
         instead of the state after the sentence before, so a sentence's vectors do not depend on
         which sentences precede it: needed to split the corpus into shards.
+    tokenizer : `LanguageRulesTokenizer`, optional (default = `None`)
+        How plain text is split into words: the biLM language's rules for raw text, as the biLM
+        reader split its training text. Without one, plain text is split at whitespace only.
     """
     if shard is not None and not 1 <= shard[0] <= shard[1]:
         raise ValueError(f"--shard {shard[0]}/{shard[1]}: give I/N with 1 <= I <= N")
@@ -395,7 +402,8 @@ def elmo_anchors(
         raise ValueError(f"layers {layers} names a layer twice")
 
     sentences: Iterable[List[str]] = itertools.islice(
-        (s for path in files for s in read_sentences(path, max_sentence_length)), max_sentences
+        (s for path in files for s in read_sentences(path, max_sentence_length, tokenizer)),
+        max_sentences,
     )
     if shard is not None:
         index, count = shard
@@ -415,6 +423,7 @@ def elmo_anchors(
         "vocabulary_file": vocabulary_file,
         "max_sentences": max_sentences,
         "deterministic": deterministic,
+        "tokenization": _tokenization(tokenizer),
     }
     if shard is not None:
         summary["shard"], summary["num_shards"] = shard
@@ -436,8 +445,16 @@ _SHARD_IDENTITY = (
     "vocabulary_file",
     "max_sentences",
     "deterministic",
+    "tokenization",
     "num_shards",
 )
+
+
+def _tokenization(tokenizer: Optional[LanguageRulesTokenizer]) -> str:
+    """How plain text was split, for the summary: `"whitespace"` or spaCy's rules in use."""
+    if tokenizer is None or tokenizer.pretokenized:
+        return "whitespace"
+    return f"rules of {tokenizer.rules!r}"
 
 
 def _write_shard(output_dir: str, part: PartialAnchors, summary: Dict[str, Any]) -> None:

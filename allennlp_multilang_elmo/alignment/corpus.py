@@ -1,9 +1,11 @@
 """
-Sentences of raw corpora for computing anchors: plain text (one whitespace-tokenised sentence per
-line) or CoNLL-U (the FORM column), found by path or glob. Problems are reported as `file, line N`.
+Sentences of corpora for computing anchors: plain text (one sentence or paragraph per line, raw or
+tokenised) or CoNLL-U (the FORM column). Problems are reported as `file, line N`.
 """
 
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
+
+from allennlp.data import Tokenizer
 
 from allennlp_multilang_elmo.common.conllu import (
     parse_sentence,
@@ -14,14 +16,21 @@ from allennlp_multilang_elmo.common.conllu import (
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 
 
-def read_sentences(path: str, max_sentence_length: int) -> Iterator[List[str]]:
+def read_sentences(
+    path: str, max_sentence_length: int, tokenizer: Optional[Tokenizer] = None
+) -> Iterator[List[str]]:
     """
     The tokenised sentences of `path`: CoNLL-U if its name ends in `.conllu` (syntactic words only:
     multiword-token lines and empty nodes are skipped), otherwise plain text with one sentence per
-    line (blank lines skipped). A sentence longer than `max_sentence_length` tokens, text that is
-    not UTF-8 and malformed CoNLL-U lines raise `ValueError` naming the file and line.
+    line (blank lines skipped), split by `tokenizer` (the `language_rules` tokenizer of the biLM's
+    language, for raw text), or at whitespace without one. A sentence longer than
+    `max_sentence_length` tokens, text that is not UTF-8 and malformed CoNLL-U lines raise
+    `ValueError` naming the file and line.
     """
-    sentences = _conllu_sentences(path) if path.endswith(".conllu") else _text_sentences(path)
+    if path.endswith(".conllu"):
+        sentences = _conllu_sentences(path)
+    else:
+        sentences = _text_sentences(path, tokenizer)
     for line_number, words in sentences:
         if len(words) > max_sentence_length:
             raise ValueError(
@@ -31,9 +40,12 @@ def read_sentences(path: str, max_sentence_length: int) -> Iterator[List[str]]:
         yield words
 
 
-def _text_sentences(path: str) -> Iterator[Tuple[int, List[str]]]:
+def _text_sentences(path: str, tokenizer: Optional[Tokenizer]) -> Iterator[Tuple[int, List[str]]]:
     for line_number, line in numbered_lines(path):
-        words = line.split()
+        if tokenizer is None:
+            words = line.split()
+        else:
+            words = [str(token.text) for token in tokenizer.tokenize(line)]
         if words:
             yield line_number, words
 

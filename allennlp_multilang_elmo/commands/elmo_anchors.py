@@ -10,6 +10,11 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.alignment.anchors import elmo_anchors, merge_anchor_shards
+from allennlp_multilang_elmo.commands.tokenization_options import (
+    add_tokenization_options,
+    tokenizer_from_args,
+)
+from allennlp_multilang_elmo.common.corpus_files import corpus_files
 
 
 @Subcommand.register("elmo-anchors")
@@ -27,8 +32,10 @@ class ElmoAnchors(Subcommand):
         subparser.add_argument(
             "corpus",
             nargs="*",
-            help="files or globs: plain text (one tokenised sentence per line) or .conllu",
+            help="files or globs: plain text (one sentence per line: raw with --language, "
+            "tokenised with --tokenized) or .conllu",
         )
+        add_tokenization_options(subparser)
         subparser.add_argument(
             "--deterministic",
             action="store_true",
@@ -96,6 +103,8 @@ def elmo_anchors_from_args(args: argparse.Namespace) -> None:
         raise ConfigurationError(
             "give OPTIONS_FILE WEIGHT_FILE CORPUS... (or --merge SHARD_DIR...)"
         )
+    # Tokenisation is needed only if some file is plain text (CoNLL-U files are tokenised).
+    text = any(not path.endswith(".conllu") for path in corpus_files(args.corpus))
     summary = elmo_anchors(
         args.options_file,
         args.weight_file,
@@ -110,6 +119,7 @@ def elmo_anchors_from_args(args: argparse.Namespace) -> None:
         max_sentence_length=args.max_sentence_length,
         shard=args.shard,
         deterministic=args.deterministic,
+        tokenizer=tokenizer_from_args(args, needed=text),
     )
     if args.shard:
         print(

@@ -16,9 +16,14 @@ import torch
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
+from allennlp.data import Tokenizer
 from allennlp.modules.elmo import batch_to_ids
 from allennlp.nn.util import remove_sentence_boundaries
 
+from allennlp_multilang_elmo.commands.tokenization_options import (
+    add_tokenization_options,
+    tokenizer_from_args,
+)
 from allennlp_multilang_elmo.common.atomic_files import atomic_file
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 from allennlp_multilang_elmo.modules.alignment_matrix import align, load_alignment_matrix
@@ -33,14 +38,15 @@ MAX_TOKENS_PER_LINE = 1000
 class ElmoEmbed(Subcommand):
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description = (
-            "Write the ELMo layers of each sentence of a text file (one whitespace-tokenised "
-            "sentence per line) to hdf5: dataset '<line index>' of shape (layers, tokens, dim), or "
+            "Write the ELMo layers of each sentence of a text file (one sentence per line, raw "
+            "with --language or tokenised with --tokenized) to hdf5: dataset '<line index>' of "
+            "shape (layers, tokens, dim), or "
             "(tokens, dim) with --top or --average, and a 'sentence_to_index' JSON dataset."
         )
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("options_file", help="bilm-tf options.json (path or URL)")
         subparser.add_argument("weight_file", help="bilm-tf hdf5 weights (path or URL)")
-        subparser.add_argument("input_file", help="UTF-8 text, one tokenised sentence per line")
+        subparser.add_argument("input_file", help="UTF-8 text, one sentence per line")
         subparser.add_argument("output_file", help="hdf5 file to write (must not exist)")
         subparser.add_argument(
             "--align",
@@ -57,16 +63,25 @@ class ElmoEmbed(Subcommand):
             action="store_true",
             help="start every sentence from the same warm state (no state carried between batches)",
         )
+        add_tokenization_options(subparser)
         subparser.set_defaults(func=_embed_from_args)
         return subparser
 
 
-def read_sentences(input_file: str) -> Iterator[Tuple[int, List[str]]]:
-    """(line index, tokens) of every line; blank, non-UTF-8 or over-long lines are errors."""
+def read_sentences(
+    input_file: str, tokenizer: Optional[Tokenizer] = None
+) -> Iterator[Tuple[int, List[str]]]:
+    """
+    (line index, tokens) of every line, split by `tokenizer` (at whitespace without one); blank,
+    non-UTF-8 or over-long lines are errors.
+    """
     try:
         for number, line in numbered_lines(input_file):
             where = f"{input_file}, line {number}"
-            tokens = line.split()
+            if tokenizer is None:
+                tokens = line.split()
+            else:
+                tokens = [str(token.text) for token in tokenizer.tokenize(line)]
             if not tokens:
                 raise ConfigurationError(f"{where}: blank line (every line must be a sentence)")
             if len(tokens) > MAX_TOKENS_PER_LINE:
@@ -91,16 +106,19 @@ def embed_file(
     batch_size: int = 64,
     cuda_device: int = -1,
     deterministic: bool = False,
+    tokenizer: Optional[Tokenizer] = None,
 ) -> int:
     """
     Writes `output_file` as described by `allennlp elmo-embed --help` and returns the number of
     sentences. The file appears only when complete (written under a temporary name, then renamed).
+    Lines are split by `tokenizer` (for raw text, the `language_rules` tokenizer of the biLM's
+    language), at whitespace without one.
     """
     if os.path.exists(output_file):
         raise ConfigurationError(f"Output file {output_file!r} exists; not overwriting it")
     if batch_size < 1:
         raise ConfigurationError(f"--batch-size must be positive, not {batch_size}")
-    sentences = list(read_sentences(input_file))
+    sentences = list(read_sentences(input_file, tokenizer))
     if not sentences:
         raise ConfigurationError(f"Input file {input_file!r} holds no sentence")
     device = torch.device("cpu" if cuda_device < 0 else f"cuda:{cuda_device}")
@@ -179,4 +197,5 @@ def _embed_from_args(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         cuda_device=args.cuda_device,
         deterministic=args.deterministic,
+        tokenizer=tokenizer_from_args(args),
     )

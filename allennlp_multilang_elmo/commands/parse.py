@@ -1,14 +1,15 @@
 """
-`allennlp parse`: parses CoNLL-U files or raw text (one sentence per line) with a trained
-`biaffine_parser_multilang` archive and writes CoNLL-U. Like AllenNLP's `predict` command, the
-module holds the engine (`parse_files`) beside the argument parsing.
+`allennlp parse`: parses CoNLL-U files or raw text (one sentence per line, or one paragraph per
+line, split into sentences) with a trained `biaffine_parser_multilang` archive and writes CoNLL-U.
+Like AllenNLP's `predict` command, the module holds the engine (`parse_files`) beside the argument
+parsing.
 
 CoNLL-U input passes through unchanged except for the columns the parser predicts: every comment
 line, multiword-token line (`1-2`) and empty node (`1.1`) stays as it is, and each word's HEAD and
 DEPREL are filled in, and its UPOS where the input has none (`_`) and the model has a POS tagger.
-Raw text is tokenised by the predictor (spaCy's rules for the language) and written with
-`# sent_id` and `# text` comments, `SpaceAfter=No` where the text has no space after a token, and
-the tagger's UPOS.
+Raw text is tokenised by the predictor (the `language_rules` tokenizer, as the biLM reader split the
+biLM's text) and written with `# sent_id` and `# text` comments (and `# newpar id` where a paragraph
+starts), `SpaceAfter=No` where the text has no space after a token, and the tagger's UPOS.
 
 With `--html`, the parses are also drawn as a page of dependency arcs (spaCy's displaCy in manual
 mode), for reading without CoNLL-U.
@@ -42,6 +43,9 @@ from allennlp_multilang_elmo.common.conllu import (
     sentence_lines,
 )
 from allennlp_multilang_elmo.common.text_files import numbered_lines
+from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
+    LanguageRulesTokenizer,
+)
 from allennlp_multilang_elmo.predictors.biaffine_dependency_parser_multilang import (
     MISSING_POS,
     BiaffineDependencyParserMultiLangPredictor,
@@ -49,7 +53,7 @@ from allennlp_multilang_elmo.predictors.biaffine_dependency_parser_multilang imp
 
 logger = logging.getLogger(__name__)
 
-INPUT_FORMATS = ("conllu", "text")
+INPUT_FORMATS = ("conllu", "text", "paragraphs")
 DEFAULT_THREADS = 0
 """
 torch's default (one a core); with the launcher's passive OpenMP wait never the slow case, idle
@@ -69,8 +73,8 @@ class Parse(Subcommand):
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description = (
             "Parse CoNLL-U files (HEAD and DEPREL filled in, UPOS where missing; comments, "
-            "multiword tokens and empty nodes kept) or raw text, one sentence per line, into "
-            "one CoNLL-U file."
+            "multiword tokens and empty nodes kept) or raw text, one sentence or paragraph per "
+            "line, into one CoNLL-U file."
         )
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("archive_file", type=str, help="the trained model (model.tar.gz)")
@@ -86,7 +90,8 @@ class Parse(Subcommand):
             "--input-format",
             choices=INPUT_FORMATS,
             default="conllu",
-            help="CoNLL-U, or raw text with one sentence a line",
+            help="CoNLL-U; raw text with one sentence a line; or raw text with one paragraph a "
+            "line, split into sentences by the language's rules",
         )
         subparser.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
         subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU id, -1 for CPU")
@@ -201,8 +206,10 @@ def parse_files(
             f"--lang {language!r} is not one of the model's languages ({', '.join(known)})"
         )
     # Everything is read and checked before the model runs or anything is written.
+    languages = [_language(predictor, path, language) for path in input_files]
     documents = [
-        (_language(predictor, path, language), _read(path, input_format)) for path in input_files
+        (file_language, _read(path, input_format, file_language))
+        for path, file_language in zip(input_files, languages)
     ]
     total = sum(len(sentences) for _, sentences in documents)
     started = time.perf_counter()
@@ -253,11 +260,16 @@ def _language(
     return from_name
 
 
-def _read(path: str, input_format: str) -> List[Sentence]:
+def _read(path: str, input_format: str, language: str) -> List[Sentence]:
     if not os.path.isfile(path):
         raise ConfigurationError(f"{path}: no such file")
     try:
-        sentences = list(_conllu_sentences(path) if input_format == "conllu" else _text(path))
+        if input_format == "conllu":
+            sentences = list(_conllu_sentences(path))
+        elif input_format == "paragraphs":
+            sentences = list(_paragraphs(path, LanguageRulesTokenizer(language)))
+        else:
+            sentences = list(_text(path))
     except OSError as error:
         raise ConfigurationError(f"{path}: cannot read it ({error.strerror})") from None
     except ValueError as error:  # names the file and line
@@ -287,6 +299,17 @@ def _text(path: str) -> Iterator[Sentence]:
         if line.strip():
             number += 1
             yield Sentence([f"# sent_id = {number}", _TEXT + line.strip()], [])
+
+
+def _paragraphs(path: str, tokenizer: LanguageRulesTokenizer) -> Iterator[Sentence]:
+    # As _text, a line a paragraph: its sentences, the first under a `# newpar` comment.
+    number = 0
+    paragraphs = (line.strip() for _, line in numbered_lines(path))
+    for paragraph_number, paragraph in enumerate(filter(None, paragraphs), 1):
+        for index, text in enumerate(tokenizer.split_sentences(paragraph)):
+            number += 1
+            newpar = [f"# newpar id = {paragraph_number}"] if index == 0 else []
+            yield Sentence([*newpar, f"# sent_id = {number}", _TEXT + text], [])
 
 
 def _parse_batch(

@@ -2,7 +2,6 @@ import json
 import logging
 from typing import Any, Dict, List, Optional, Set, cast
 
-import spacy
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
@@ -13,6 +12,9 @@ from allennlp_models.structured_prediction.predictors.biaffine_dependency_parser
     BiaffineDependencyParserPredictor,
 )
 
+from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
+    LanguageRulesTokenizer,
+)
 from allennlp_multilang_elmo.modules.token_embedders import multilang_embedders
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,9 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
     - `{"lang": "es", "words": ["El", "gato", "duerme", "."]}`
     - `{"lang": "es", "sentence": "El gato duerme."}`
 
-    Raw sentences are split by spaCy's rule-based tokenizer for the language (`spacy.blank`, which
-    needs no model download; unknown languages fall back to spaCy's multi-language rules).
+    Raw sentences are split by the project's one tokenisation, the `language_rules` tokenizer for
+    the language (spaCy's rules, no model download; unknown languages fall back to spaCy's
+    multi-language rules), as the biLM reader split the biLM's training text.
 
     Words without a tag get `"_"`, and so do tags the model does not know (with a warning, once):
     a `biaffine_parser_multilang` with a POS tagger (`pos_tagger: true`) replaces them by its
@@ -66,7 +69,7 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
     def __init__(self, model: Model, dataset_reader: DatasetReader) -> None:
         # Not the parent's __init__: it loads spaCy's en_core_web_sm, which means a download.
         Predictor.__init__(self, model, dataset_reader)
-        self._tokenizers: Dict[str, spacy.language.Language] = {}
+        self._tokenizers: Dict[str, LanguageRulesTokenizer] = {}
         self._lines_read = 0
         self._warned: Set[str] = set()
         self._known_pos = set(model.vocab.get_token_to_index_vocabulary("pos")) - {
@@ -106,14 +109,8 @@ class BiaffineDependencyParserMultiLangPredictor(BiaffineDependencyParserPredict
 
     def _tokenize(self, sentence: str, language: str) -> List[str]:
         if language not in self._tokenizers:
-            try:
-                self._tokenizers[language] = spacy.blank(language)
-            except ImportError:
-                logger.warning(
-                    "spaCy has no rules for %r; using its multi-language rules", language
-                )
-                self._tokenizers[language] = spacy.blank("xx")
-        return [token.text for token in self._tokenizers[language](sentence) if not token.is_space]
+            self._tokenizers[language] = LanguageRulesTokenizer(language)
+        return self._tokenizers[language].words(sentence)
 
     def _json_to_instance(self, json_dict: JsonDict) -> Instance:
         self._check(json_dict, "input")

@@ -71,6 +71,7 @@ def test_command_line(setting, tmp_path, monkeypatch, capsys):
             "elmo-anchors",
             *model,
             corpus,
+            "--tokenized",
             "--output-dir",
             str(tmp_path / f"s{index}"),
             "--deterministic",

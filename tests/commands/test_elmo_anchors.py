@@ -29,6 +29,7 @@ def test_anchors_of_conllu_and_text_by_glob(tmp_path, monkeypatch, capsys):
         weights,
         os.path.join(FIXTURES, "en_*-train.conllu"),
         str(text),
+        "--tokenized",
         "--output-dir",
         str(out),
         "--layers",

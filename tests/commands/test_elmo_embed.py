@@ -103,6 +103,7 @@ class TestElmoEmbed(AllenNlpTestCase):
             self.output,
             "--top",
             "--deterministic",
+            "--tokenized",
         ]
         # The repository's .allennlp_plugins makes the command known.
         subprocess.run(command, check=True, capture_output=True, cwd=REPO_ROOT)

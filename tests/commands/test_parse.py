@@ -161,6 +161,28 @@ def test_raw_text(predictor, tmp_path):
     assert [w["head"] for w in first].count(0) == 1
 
 
+def test_paragraphs_are_split_into_sentences(predictor, tmp_path):
+    text = tmp_path / "raw.txt"
+    text.write_text(
+        "El gato duerme en el sofá. ¿Dónde está el perro?\n\nLa casa es grande.\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "parsed.conllu"
+    summary = parse_files(
+        predictor, [str(text)], str(output), language="es", input_format="paragraphs"
+    )
+    sentences = conllu.parse(output.read_text(encoding="utf-8"))
+    assert summary.sentences == 3
+    assert [s.metadata["text"] for s in sentences] == [
+        "El gato duerme en el sofá.",
+        "¿Dónde está el perro?",
+        "La casa es grande.",
+    ]
+    assert [s.metadata.get("newpar id") for s in sentences] == ["1", None, "2"]
+    assert [s.metadata["sent_id"] for s in sentences] == ["1", "2", "3"]
+    assert [w["form"] for w in sentences[1]] == ["¿", "Dónde", "está", "el", "perro", "?"]
+
+
 def test_language_from_the_file_name_or_lang(predictor, spanish, tmp_path):
     unnamed = tmp_path / "sample.conllu"
     unnamed.write_bytes(spanish.read_bytes())

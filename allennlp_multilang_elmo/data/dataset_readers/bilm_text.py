@@ -2,7 +2,6 @@ import glob
 import os
 from typing import Dict, Generator, Iterable, List, Optional, Tuple
 
-import spacy
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path
 from allennlp.data import DatasetReader, Instance, Token, TokenIndexer, Tokenizer
@@ -12,6 +11,9 @@ from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 
 from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.text_files import positioned_lines
+from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
+    LanguageRulesTokenizer,
+)
 
 BOS, EOS = ELMoCharacterMapper.bos_token, ELMoCharacterMapper.eos_token
 
@@ -62,11 +64,13 @@ class BilmTextDatasetReader(DatasetReader):
     column : `int`, optional (default = `None`)
         Read this tab-separated column (0-based) of every line; `None` reads whole lines.
     language : `str`, optional (default = `"xx"`)
-        Without `tokenizer`, text is split by spaCy's rule-based tokenizer for this language
-        (`spacy.blank(language)`, no model download; `"xx"`: language-neutral rules), as the
-        parser's predictor splits raw sentences.
+        Without `tokenizer`, text is split by the project's one tokenisation, the
+        `language_rules` tokenizer for this language (spaCy's rules, no model download; `"xx"`:
+        language-neutral rules), as `elmo-anchors`, `elmo-dictionary` and the parser's predictor
+        split raw text.
     tokenizer : `Tokenizer`, optional (default = `None`)
-        Any AllenNLP tokenizer instead.
+        Any AllenNLP tokenizer instead (`{"type": "language_rules", "pretokenized": true}` for
+        text already tokenised, one token per space-separated string).
     token_indexers : `Dict[str, TokenIndexer]`, optional
         Default: `{"elmo": elmo_characters, "tokens": single_id}` (characters in, word ids as
         the language model's targets).
@@ -96,8 +100,7 @@ class BilmTextDatasetReader(DatasetReader):
                 raise ConfigurationError(f"{name} must be an integer of at least {minimum}")
         self._num_streams = num_streams
         self._column = column
-        self._tokenizer = tokenizer
-        self._spacy = None if tokenizer is not None else spacy.blank(language)
+        self._tokenizer = tokenizer or LanguageRulesTokenizer(language)
         self._token_indexers = token_indexers or {
             "elmo": ELMoTokenCharactersIndexer(),
             "tokens": SingleIdTokenIndexer(),
@@ -121,9 +124,7 @@ class BilmTextDatasetReader(DatasetReader):
             raise ConfigurationError(f"Cannot read the corpus {file_path!r}: {error}") from error
 
     def _words(self, text: str) -> List[str]:
-        if self._tokenizer is not None:
-            return [str(token.text) for token in self._tokenizer.tokenize(text)]
-        return [token.text for token in self._spacy.tokenizer(text) if not token.is_space]  # type: ignore[union-attr]
+        return [str(token.text) for token in self._tokenizer.tokenize(text)]
 
     def sentences(
         self, files: List[str], start: Position = START
