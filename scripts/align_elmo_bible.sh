@@ -23,7 +23,7 @@ mkdir -p "$work"
     --dictionary "$elmo/dictionary.es-en.txt"
 for lang in en es; do
     "$allennlp" elmo-anchors "$elmo/$lang/options.json" "$elmo/$lang/weights.hdf5" \
-        "$work/heldout.$lang.txt" --output-dir "$work/anchors-$lang" --min-count 3 2>/dev/null
+        "$work/heldout.$lang.txt" --tokenized --output-dir "$work/anchors-$lang" --min-count 3 2>/dev/null
 done
 "$allennlp" elmo-align "$work/anchors-es" "$work/anchors-en" --dictionary "$elmo/dictionary.es-en.txt" \
-    --refinement 3 --output "$elmo/es/align.pth" 2>/dev/null
+    --refinement 3 --validation 0 --keep-identical-test-pairs --output "$elmo/es/align.pth" 2>/dev/null

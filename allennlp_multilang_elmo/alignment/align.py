@@ -1,7 +1,8 @@
 """
 Alignment files from anchors: the file-level side of `allennlp elmo-align`. One `.vec` pair gives a
-`(dim, dim)` matrix, two `elmo-anchors` folders give a `(num_layers, dim, dim)` stack; either is
-written as a float32 tensor with `torch.save`, with a JSON report beside it, all or nothing.
+`(dim, dim)` matrix, two `elmo-anchors` folders give a `(num_layers, dim, dim)` stack (each map
+that of the refinement round best on validation pairs); either is written as a float32 tensor with
+`torch.save`, with a JSON report of every round beside it, all or nothing.
 """
 
 import json
@@ -66,6 +67,7 @@ def _align_one(
     target_vec: str,
     dictionary: Optional[str],
     scale: str,
+    test_dictionary: Optional[str] = None,
     **options: Any,
 ) -> Tuple[numpy.ndarray, numpy.ndarray, Dict[str, Any]]:
     """The source's and target's matrices for one pair of `.vec` files, and the report."""
@@ -78,15 +80,23 @@ def _align_one(
         pairs = read_dictionary(dictionary)
     else:
         pairs = identical_strings(source.words, target.words)
+    test_pairs = read_dictionary(test_dictionary) if test_dictionary else None
     try:
-        matrix, report = learn_alignment(source, target, pairs, **options)
+        matrix, report = learn_alignment(source, target, pairs, test_pairs=test_pairs, **options)
     except ValueError as error:
         seed = dictionary or "the identical strings of both (or pass --dictionary)"
+        test = f", test dictionary {test_dictionary}" if test_dictionary else ""
         raise ValueError(
-            f"aligning {source_vec} onto {target_vec}, seed dictionary {seed}: {error}"
+            f"aligning {source_vec} onto {target_vec}, seed dictionary {seed}{test}: {error}"
         ) from error
     target_matrix = numpy.eye(len(matrix))
-    report.update(source=source_vec, target=target_vec, dictionary=dictionary, scale=scale)
+    report.update(
+        source=source_vec,
+        target=target_vec,
+        dictionary=dictionary,
+        test_dictionary=test_dictionary,
+        scale=scale,
+    )
     if scale == "mean-norm":
         source_norm, target_norm = _mean_norm(source_vec), _mean_norm(target_vec)
         matrix, target_matrix = matrix / source_norm, target_matrix / target_norm
@@ -131,6 +141,7 @@ def align_vectors(
     dictionary: Optional[str] = None,
     scale: str = "none",
     target_output: Optional[str] = None,
+    test_dictionary: Optional[str] = None,
     **options: Any,
 ) -> Dict[str, Any]:
     """
@@ -138,10 +149,13 @@ def align_vectors(
     `procrustes.learn_alignment`, whose keyword arguments `options` passes on), from `dictionary`
     (MUSE format) or else the identical strings, and writes it to `output` with the report
     (returned) at `report_path(output)`; with `scale="mean-norm"` also the target's matrix to
-    `target_output` (see `SCALES`).
+    `target_output` (see `SCALES`). The test pairs are held out of `dictionary`, or with
+    `test_dictionary` (MUSE format) they are that file's pairs.
     """
     _check_outputs(output, scale, target_output)
-    matrix, target_matrix, report = _align_one(source_vec, target_vec, dictionary, scale, **options)
+    matrix, target_matrix, report = _align_one(
+        source_vec, target_vec, dictionary, scale, test_dictionary, **options
+    )
     _write(output, target_output, matrix, target_matrix, report)
     return report
 
@@ -159,6 +173,7 @@ def align_anchor_layers(
     dictionary: Optional[str] = None,
     scale: str = "none",
     target_output: Optional[str] = None,
+    test_dictionary: Optional[str] = None,
     **options: Any,
 ) -> Dict[str, Any]:
     """
@@ -196,6 +211,7 @@ def align_anchor_layers(
             os.path.join(target_dir, anchors_vec_name(layer)),
             dictionary,
             scale,
+            test_dictionary,
             **options,
         )
         matrices.append(matrix)

@@ -161,3 +161,33 @@ def test_outputs_of_one_command_are_never_the_same_file(tmp_path, output, target
             target_output=str(tmp_path / target_output) if target_output else None,
         )
     assert not list(tmp_path.iterdir())
+
+
+def test_test_dictionary_gives_the_test_pairs(vec_pair, tmp_path):
+    test_dictionary = tmp_path / "test.txt"
+    test_dictionary.write_text("".join(f"w{i} w{i}\n" for i in range(100, 120)) + "w1 x1\n")
+    output = str(tmp_path / "out.pth")
+    report = align_vectors(
+        *vec_pair, output, test_dictionary=str(test_dictionary), keep_identical=True
+    )
+    assert report["test_dictionary"] == str(test_dictionary)
+    assert (report["test_dictionary_pairs"], report["usable_test_dictionary_pairs"]) == (21, 20)
+    # The identical strings of the 20 tested words are left out of the seed; a tenth validates.
+    assert (report["usable_pairs"], report["seed_pairs_of_test_words"]) == (120, 20)
+    assert (report["training_pairs"], report["validation_pairs"]) == (90, 10)
+    assert report["held_out_pairs"] == 20
+    assert report["precision_at_1"] == {"nn": 1.0, "csls": 1.0}
+    with open(report_path(output)) as f:
+        assert json.load(f) == report
+
+
+def test_test_dictionary_without_usable_pairs_is_refused(vec_pair, tmp_path):
+    test_dictionary = tmp_path / "test.txt"
+    test_dictionary.write_text("x1 y1\nw1 y2\n")
+    with pytest.raises(
+        ValueError,
+        match=r"identical strings .*, test dictionary .*test.txt: none of the 2 pairs of the test "
+        r"dictionary \(--test-dictionary\) have both words among the vectors",
+    ):
+        align_vectors(*vec_pair, str(tmp_path / "out.pth"), test_dictionary=str(test_dictionary))
+    assert sorted(os.listdir(tmp_path)) == ["source.vec", "target.vec", "test.txt"]
