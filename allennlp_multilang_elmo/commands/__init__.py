@@ -1,6 +1,7 @@
 from allennlp_multilang_elmo.commands.attachment_table import AttachmentTable
 from allennlp_multilang_elmo.commands.elmo_add_language import ElmoAddLanguage
 from allennlp_multilang_elmo.commands.elmo_align import ElmoAlign
+from allennlp_multilang_elmo.commands.elmo_align_parallel import ElmoAlignParallel
 from allennlp_multilang_elmo.commands.elmo_anchors import ElmoAnchors
 from allennlp_multilang_elmo.commands.elmo_dictionary import ElmoDictionary
 from allennlp_multilang_elmo.commands.elmo_embed import ElmoEmbed

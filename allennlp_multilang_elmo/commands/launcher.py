@@ -16,6 +16,7 @@ QUIET_COMMANDS = {
     "attachment-table",
     "elmo-add-language",
     "elmo-align",
+    "elmo-align-parallel",
     "elmo-anchors",
     "elmo-dictionary",
     "elmo-embed",
