@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """
-Prints (as JSON) what the README reports of a biLM trained with training_configs/elmo_bible.jsonnet:
-training time, tokens per second, held-out perplexity and the exported weights' size.
+Prints (as JSON) what the README reports of a biLM trained with training_configs/elmo_bilm.jsonnet
+or elmo_bible.jsonnet: training time, tokens per second, held-out perplexity and the size of the
+weights exported to EXPORT_DIR.
 
-    python scripts/bilm_training_summary.py RUN_DIR LANG
+    python scripts/bilm_training_summary.py RUN_DIR EXPORT_DIR
 """
 
 import json
@@ -21,7 +22,7 @@ def seconds(duration: str) -> float:
     return timedelta(hours=int(hours), minutes=int(minutes), seconds=float(secs)).total_seconds()
 
 
-def main(run: str, language: str) -> None:
+def main(run: str, export_dir: str) -> None:
     with open(os.path.join(run, "metrics.json")) as f:
         metrics = json.load(f)
     config = Params.from_file(os.path.join(run, "config.json")).as_dict()
@@ -31,9 +32,9 @@ def main(run: str, language: str) -> None:
     tokens_per_epoch = sum(len(sentence) + 1 for sentence in sentences)
     epochs = metrics["epoch"] + 1
     duration = seconds(metrics["training_duration"])
-    weights = os.path.join("data", "elmo-bible", language, "weights.hdf5")
+    weights = os.path.join(export_dir, "weights.hdf5")
     summary = {
-        "language": language,
+        "language": config["dataset_reader"]["language"],
         "epochs": epochs,
         "training_tokens_per_epoch": tokens_per_epoch,
         "training_seconds": round(duration),

@@ -22,5 +22,5 @@ for lang in "${languages[@]}"; do
     BILM_LANGUAGE=$lang .venv/bin/allennlp train training_configs/elmo_bible.jsonnet -s "$run" \
         >/dev/null 2>&1 || { echo "training failed: see $run/out.log" >&2; exit 1; }
     .venv/bin/allennlp elmo-export "$run/model.tar.gz" "$target" 2>/dev/null
-    .venv/bin/python scripts/bilm_training_summary.py "$run" "$lang" | tee "$target/training.json"
+    .venv/bin/python scripts/bilm_training_summary.py "$run" "$target" | tee "$target/training.json"
 done
