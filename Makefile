@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` (train + zero-shot evaluation on the shipped data)
 # and `make test`. Both install the pinned environment into .venv first (a no-op when up to date).
-.PHONY: install demo demo-tiny test test-fast lint
+.PHONY: install demo demo-tiny replicate test test-fast lint
 
 install:
 	bash scripts/install.sh
@@ -11,6 +11,10 @@ demo: install
 # The tiny random-ELMo demo of the whole pipeline (under 2 minutes; the test suite trains it too).
 demo-tiny: install
 	bash scripts/demo_tiny.sh
+
+# The paper's zero-shot table on the shipped LibreOffice biLMs (scripts/replicate.py; hours, not the demo).
+replicate: install
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python scripts/replicate.py
 
 test: install
 	.venv/bin/python -m pytest

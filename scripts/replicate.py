@@ -1,0 +1,244 @@
+#!/usr/bin/env python
+"""
+The paper's zero-shot table, replicated small (`make replicate`): parsers trained with
+training_configs/zero_shot_parser.jsonnet on the shipped biLMs (data/elmo-libreoffice/, one
+geometry for all seven languages, each aligned onto English), and evaluated zero-shot on de, es,
+fr, it (all of UD PUD), pt (Bosque test) and sv (Talbanken test), each target added to the trained
+archive with `elmo-add-language`, so that one parser serves every target.
+
+Rows: the delexicalised parser (gold UPOS only: the same parser with its ELMo input zeroed, the
+classic zero-shot baseline), ELMo + gold UPOS, ELMo + predicted UPOS (the parser's own tagger) and
+ELMo alone, each aligned and not aligned. Columns: UAS and LAS per language (AllenNLP's, without
+punctuation) and their average. Two settings:
+
+- `english`: trained on English only (UD EWT dev+test; English PUD dev picks the epoch). English is
+  the shared space, so one parser per input serves both rows; only the target's alignment differs.
+- `multi-source`: the paper's protocol: for each target, trees of English and of every other
+  language (de, es, fr: GSD; it: its PUD training split; pt: Bosque dev; sv: Talbanken dev), never
+  the target's own. Not aligned means trained and evaluated without alignments.
+
+Every step is kept under --output (default output/replicate): a rerun skips the parsers that are
+trained, resumes one that was interrupted, and evaluates again. Prints the tables as Markdown and
+writes them with all scores to OUTPUT/table.md and OUTPUT/results.json. English-only takes about
+an hour on 2 CPU cores, multi-source several hours.
+
+    python scripts/replicate.py [--settings english multi-source] [--targets de es ...]
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from typing import Any, Dict, List, Optional
+
+import torch
+from allennlp.commands.evaluate import evaluate_from_archive
+
+from allennlp_multilang_elmo.modules.elmo_archive_languages import add_language
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = "training_configs/zero_shot_parser.jsonnet"
+TARGETS = ("de", "es", "fr", "it", "pt", "sv")
+TEST = {
+    **{lang: f"data/ud-pud/{lang}_pud-ud-*.conllu" for lang in ("de", "es", "fr", "it")},
+    "pt": "data/ud-more/pt_bosque-ud-test.conllu",
+    "sv": "data/ud-more/sv_talbanken-ud-test.conllu",
+}
+SOURCE_TREES = {
+    "en": ["data/ud-en-ewt/en_ewt-ud-dev.conllu", "data/ud-en-ewt/en_ewt-ud-test.conllu"],
+    "de": ["data/ud-more/de_gsd-ud-dev.conllu", "data/ud-more/de_gsd-ud-test.conllu"],
+    "es": ["data/ud-more/es_gsd-ud-dev.conllu", "data/ud-more/es_gsd-ud-test.conllu"],
+    "fr": ["data/ud-more/fr_gsd-ud-dev.conllu", "data/ud-more/fr_gsd-ud-test.conllu"],
+    "it": ["data/ud-pud/it_pud-ud-train.conllu"],
+    "pt": ["data/ud-more/pt_bosque-ud-dev.conllu"],
+    "sv": ["data/ud-more/sv_talbanken-ud-dev.conllu"],
+}
+VALIDATION = "data/ud-pud/en_pud-ud-dev.conllu"
+SHARED = "en"
+ELMO = "model.text_field_embedder.token_embedders.elmo"
+# (row name, parser input, aligned, UPOS read when evaluating)
+ROWS = [
+    ("delexicalised (gold UPOS)", "upos", None, "gold"),
+    ("ELMo + gold UPOS, aligned", "elmo+upos", True, "gold"),
+    ("ELMo + gold UPOS, not aligned", "elmo+upos", False, "gold"),
+    ("ELMo + predicted UPOS, aligned", "elmo+upos", True, "predicted"),
+    ("ELMo + predicted UPOS, not aligned", "elmo+upos", False, "predicted"),
+    ("ELMo alone, aligned", "elmo", True, "gold"),
+    ("ELMo alone, not aligned", "elmo", False, "gold"),
+]
+
+
+def train(run: str, languages: List[str], trees: str, input_: str, aligned: bool, args) -> str:
+    """Trains (or resumes) one parser into `run`; returns its archive."""
+    archive = os.path.join(run, "model.tar.gz")
+    if os.path.isfile(archive):
+        return archive
+    environment = dict(
+        os.environ,
+        PARSER_TRAIN=trees,
+        PARSER_VALIDATION=VALIDATION,
+        PARSER_LANGUAGES=",".join(languages),
+        ELMO_DIR=args.elmo_dir,
+        PARSER_ALIGNED=",".join(lang for lang in languages if aligned and lang != SHARED),
+        PARSER_INPUT=input_,
+        ZERO_ALIGNMENT=zero_alignment(args),
+        ACTIVATION_CACHE=os.path.join(args.output, "activation-cache"),
+    )
+    command = [os.path.join(".venv", "bin", "allennlp"), "train", CONFIG, "-s", run]
+    if args.overrides:
+        command += ["-o", args.overrides]
+    if os.path.isdir(run):
+        command.append("--recover")
+    print(f"training {run} ({input_}, {'aligned' if aligned else 'not aligned'})", flush=True)
+    with open(run + ".log", "a") as log:
+        subprocess.run(command, env=environment, stdout=log, stderr=log, check=True)
+    return archive
+
+
+def zero_alignment(args) -> str:
+    """The all-zero alignment of the delexicalised parser, written once."""
+    path = os.path.join(args.output, "zero-alignment.pth")
+    if not os.path.isfile(path):
+        with open(os.path.join(args.elmo_dir, SHARED, "options.json")) as f:
+            dim = 2 * json.load(f)["lstm"]["projection_dim"]
+        os.makedirs(args.output, exist_ok=True)
+        torch.save(torch.zeros(dim, dim), path)
+    return path
+
+
+def with_targets(archive: str, targets: List[str], alignment: Optional[str], args) -> str:
+    """`archive` with `targets` added: aligned (`"own"`), not aligned (`None`) or by `"zero"`."""
+    name = {"own": "aligned", None: "not-aligned", "zero": "zeroed"}[alignment]
+    output = archive.replace("model.tar.gz", f"model-{'-'.join(targets)}-{name}.tar.gz")
+    if os.path.isfile(output):
+        return output
+    current = archive
+    for number, lang in enumerate(targets):
+        step = output if number == len(targets) - 1 else f"{output}.{lang}.tmp"
+        files = {
+            "own": os.path.join(args.elmo_dir, lang, "align.pth"),
+            None: None,
+            "zero": zero_alignment(args),
+        }[alignment]
+        add_language(
+            current,
+            step,
+            lang,
+            options_file=os.path.join(args.elmo_dir, lang, "options.json"),
+            weight_file=os.path.join(args.elmo_dir, lang, "weights.hdf5"),
+            alignment_file=files,
+            no_alignment=files is None,
+        )
+        if current != archive:
+            os.remove(current)
+        current = step
+    return output
+
+
+def scores(archive: str, lang: str, pos_input: str, args) -> Dict[str, float]:
+    overrides = {
+        f"{ELMO}.activation_cache": os.path.join(args.output, "activation-cache"),
+        "model.pos_input": pos_input,
+    }
+    metrics = evaluate_from_archive(archive, TEST[lang], cmd_overrides=overrides)
+    return {"UAS": 100 * metrics[f"UAS_{lang}"], "LAS": 100 * metrics[f"LAS_{lang}"]}
+
+
+def english_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
+    folder = os.path.join(args.output, "english")
+    os.makedirs(folder, exist_ok=True)
+    trees = os.path.join(REPO, "data/ud-en-ewt/en_ewt-ud-*.conllu")
+    results: Dict[str, Dict[str, Dict[str, float]]] = {}
+    for row, input_, aligned, pos_input in ROWS:
+        parser = train(os.path.join(folder, input_), [SHARED], trees, input_, True, args)
+        alignment = "zero" if aligned is None else ("own" if aligned else None)
+        archive = with_targets(parser, list(args.targets), alignment, args)
+        results[row] = {lang: scores(archive, lang, pos_input, args) for lang in args.targets}
+        print(f"english, {row}: {summary(results[row])}", flush=True)
+    return results
+
+
+def source_treebanks(target: str) -> List[str]:
+    """The multi-source training trees for `target`: English's and every other language's."""
+    return [path for lang, paths in SOURCE_TREES.items() if lang != target for path in paths]
+
+
+def multi_source_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
+    results: Dict[str, Dict[str, Dict[str, float]]] = {row: {} for row, *_ in ROWS}
+    for target in args.targets:
+        folder = os.path.join(args.output, "multi-source", target)
+        sources = [SHARED] + [lang for lang in TARGETS if lang != target]
+        trees = os.path.join(folder, "trees")
+        if not os.path.isdir(trees):
+            os.makedirs(trees + ".tmp", exist_ok=True)
+            for path in source_treebanks(target):
+                shutil.copy(path, trees + ".tmp")
+            os.rename(trees + ".tmp", trees)
+        for row, input_, aligned, pos_input in ROWS:
+            train_aligned = aligned is not False
+            name = (
+                input_ if aligned is None else f"{input_}-{'aligned' if aligned else 'not-aligned'}"
+            )
+            run = os.path.join(folder, name)
+            parser = train(run, sources, trees + "/*.conllu", input_, train_aligned, args)
+            alignment = "zero" if aligned is None else ("own" if aligned else None)
+            archive = with_targets(parser, [target], alignment, args)
+            results[row][target] = scores(archive, target, pos_input, args)
+            print(f"multi-source, {target}, {row}: {summary(results[row])}", flush=True)
+    return results
+
+
+def summary(row: Dict[str, Dict[str, float]]) -> str:
+    return ", ".join(f"{lang} {s['UAS']:.1f}/{s['LAS']:.1f}" for lang, s in row.items())
+
+
+def table(setting: str, results: Dict[str, Dict[str, Dict[str, float]]], targets) -> str:
+    header = ["parser input"] + [f"{lang} UAS / LAS" for lang in targets] + ["average UAS / LAS"]
+    lines = [f"**{setting}**", "", "| " + " | ".join(header) + " |"]
+    lines.append("|---" + "|---:" * (len(header) - 1) + "|")
+    for row, by_language in results.items():
+        cells = [
+            f"{by_language[lang]['UAS']:.1f} / {by_language[lang]['LAS']:.1f}" for lang in targets
+        ]
+        averages = [
+            sum(by_language[lang][m] for lang in targets) / len(targets) for m in ("UAS", "LAS")
+        ]
+        cells.append(f"**{averages[0]:.1f} / {averages[1]:.1f}**")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: List[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        default=["english", "multi-source"],
+        choices=["english", "multi-source"],
+    )
+    parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
+    parser.add_argument("--elmo-dir", default="data/elmo-libreoffice")
+    parser.add_argument("--output", default="output/replicate")
+    parser.add_argument(
+        "--overrides", default="", help="JSON overrides of every parser's training config"
+    )
+    args = parser.parse_args(argv)
+    os.chdir(REPO)
+    missing = [path for lang in args.targets for path in [TEST[lang]] if not glob.glob(path)]
+    if missing:
+        raise SystemExit(f"missing test treebanks: {', '.join(missing)}")
+    runs = {"english": english_setting, "multi-source": multi_source_setting}
+    results: Dict[str, Any] = {setting: runs[setting](args) for setting in args.settings}
+    tables = "\n\n".join(table(s, results[s], args.targets) for s in args.settings)
+    with open(os.path.join(args.output, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    with open(os.path.join(args.output, "table.md"), "w") as f:
+        f.write(tables + "\n")
+    print(tables)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,70 @@
+"""
+`scripts/replicate.py` (`make replicate`) on tiny random biLMs: the English-only setting trains its
+three parsers for a few batches, adds the targets with `elmo-add-language` and writes the table.
+"""
+
+import importlib.util
+import json
+import os
+
+import pytest
+from helpers.demo_training import REPO_ROOT
+
+from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_multilang_elmo
+
+_spec = importlib.util.spec_from_file_location(
+    "replicate", os.path.join(REPO_ROOT, "scripts", "replicate.py")
+)
+replicate = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(replicate)
+
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
+
+
+def test_multi_source_training_never_sees_the_target():
+    for target in replicate.TARGETS:
+        sources = replicate.source_treebanks(target)
+        assert all(os.path.isfile(os.path.join(REPO_ROOT, path)) for path in sources)
+        languages = {os.path.basename(path)[:2] for path in sources}
+        assert languages == {"en", *replicate.TARGETS} - {target}
+    assert all(
+        os.path.isfile(os.path.join(REPO_ROOT, path))
+        for path in replicate.TEST.values()
+        if "*" not in path
+    )
+
+
+@pytest.mark.end_to_end
+def test_english_setting_writes_the_table(tmp_path, capsys):
+    elmo_dir = tmp_path / "elmo"
+    # The config's parser reads 128-dimensional ELMo, the shipped geometry.
+    options = elmo_options(projection_dim=64, cell_dim=16)
+    write_multilang_elmo(str(elmo_dir), ["en", "es", "de"], options)
+    output = tmp_path / "replicate"
+    overrides = {
+        "train_data_path": os.path.join(FIXTURES, "en_pud-ud-train.conllu"),
+        "validation_data_path": os.path.join(FIXTURES, "en_pud-ud-dev.conllu"),
+        "trainer.num_epochs": 1,
+    }
+    replicate.main(
+        [
+            "--settings", "english",
+            "--targets", "es", "de",
+            "--elmo-dir", str(elmo_dir),
+            "--output", str(output),
+            "--overrides", json.dumps(overrides),
+        ]
+    )  # fmt: skip
+    results = json.loads((output / "results.json").read_text())["english"]
+    assert list(results) == [row for row, *_ in replicate.ROWS]
+    for row in results.values():
+        assert set(row) == {"es", "de"}
+        assert all(0 <= row[lang][m] <= 100 for lang in row for m in ("UAS", "LAS"))
+    # Aligned and not aligned are one parser with another alignment of the target.
+    assert results["ELMo alone, aligned"] != results["ELMo alone, not aligned"]
+    table = (output / "table.md").read_text()
+    assert table.startswith("**english**") and table.count("\n| ") == 1 + len(replicate.ROWS)
+    assert table.strip() in capsys.readouterr().out
+    assert sorted(os.listdir(output / "english")) == sorted(
+        ["elmo", "elmo+upos", "upos", "elmo.log", "elmo+upos.log", "upos.log"]
+    )
