@@ -22,6 +22,7 @@ from allennlp_multilang_elmo.alignment.dictionary import identical_strings, read
 from allennlp_multilang_elmo.alignment.procrustes import learn_alignment
 from allennlp_multilang_elmo.alignment.word_vectors import read_word_vectors
 from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
 
 SCALES = ("none", "mean-norm")
 """
@@ -68,9 +69,13 @@ def _align_one(
     dictionary: Optional[str],
     scale: str,
     test_dictionary: Optional[str] = None,
+    initial: Optional[numpy.ndarray] = None,
     **options: Any,
 ) -> Tuple[numpy.ndarray, numpy.ndarray, Dict[str, Any]]:
-    """The source's and target's matrices for one pair of `.vec` files, and the report."""
+    """
+    The source's and target's matrices for one pair of `.vec` files, and the report; `initial`
+    is the map that round 0 starts from instead of Procrustes on the seed.
+    """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: one of {', '.join(SCALES)}")
     for vec_file in (source_vec, target_vec):
@@ -82,7 +87,9 @@ def _align_one(
         pairs = identical_strings(source.words, target.words)
     test_pairs = read_dictionary(test_dictionary) if test_dictionary else None
     try:
-        matrix, report = learn_alignment(source, target, pairs, test_pairs=test_pairs, **options)
+        matrix, report = learn_alignment(
+            source, target, pairs, test_pairs=test_pairs, initial=initial, **options
+        )
     except ValueError as error:
         seed = dictionary or "the identical strings of both (or pass --dictionary)"
         test = f", test dictionary {test_dictionary}" if test_dictionary else ""
@@ -142,6 +149,7 @@ def align_vectors(
     scale: str = "none",
     target_output: Optional[str] = None,
     test_dictionary: Optional[str] = None,
+    initial_alignment: Optional[str] = None,
     **options: Any,
 ) -> Dict[str, Any]:
     """
@@ -150,14 +158,34 @@ def align_vectors(
     (MUSE format) or else the identical strings, and writes it to `output` with the report
     (returned) at `report_path(output)`; with `scale="mean-norm"` also the target's matrix to
     `target_output` (see `SCALES`). The test pairs are held out of `dictionary`, or with
-    `test_dictionary` (MUSE format) they are that file's pairs.
+    `test_dictionary` (MUSE format) they are that file's pairs. With `initial_alignment` (a
+    `(dim, dim)` alignment file), round 0 is that map instead of Procrustes on the seed.
     """
     _check_outputs(output, scale, target_output)
+    initial = None
+    if initial_alignment:
+        with open(source_vec, encoding="utf-8") as f:
+            dim = int(f.readline().split()[1])
+        initial = _initial_maps(initial_alignment, dim)
     matrix, target_matrix, report = _align_one(
-        source_vec, target_vec, dictionary, scale, test_dictionary, **options
+        source_vec, target_vec, dictionary, scale, test_dictionary, initial, **options
     )
     _write(output, target_output, matrix, target_matrix, report)
     return report
+
+
+def _initial_maps(path: str, dim: int, num_layers: Optional[int] = None) -> numpy.ndarray:
+    """
+    The maps of the alignment file `path` (e.g. `elmo-align-parallel`'s) that refinement starts
+    from: `(dim, dim)`, or with `num_layers` a `(num_layers, dim, dim)` stack.
+    """
+    maps = load_alignment_matrix(path, dim, None, num_layers).double().numpy()
+    if num_layers is not None and maps.ndim != 3:
+        raise ValueError(
+            f"the initial alignment {path!r} is one (dim, dim) map; per-layer anchors need a "
+            f"({num_layers}, {dim}, {dim}) stack, one map per layer"
+        )
+    return maps
 
 
 def _anchor_layers(directory: str) -> Tuple[int, List[int]]:
@@ -174,13 +202,15 @@ def align_anchor_layers(
     scale: str = "none",
     target_output: Optional[str] = None,
     test_dictionary: Optional[str] = None,
+    initial_alignment: Optional[str] = None,
     **options: Any,
 ) -> Dict[str, Any]:
     """
     Learns one map per ELMo layer between two `elmo-anchors` output folders and writes them as one
     `(num_layers, dim, dim)` stack, which aligns each layer before the scalar mix. A per-layer file
     must cover every layer of the ELMo, in order: `layers` defaults to all of them and may not
-    name fewer. Other arguments as in `align_vectors`; the report has one entry per layer.
+    name fewer. With `initial_alignment` (a `(num_layers, dim, dim)` stack), each layer's round 0
+    is its map. Other arguments as in `align_vectors`; the report has one entry per layer.
     """
     _check_outputs(output, scale, target_output)
     (source_count, source_layers), (target_count, target_layers) = (
@@ -204,6 +234,10 @@ def align_anchor_layers(
             raise ValueError(
                 f"{directory!r} has no anchors of layers {missing} (elmo-anchors --layers)"
             )
+    initial = None
+    if initial_alignment:
+        dim = check_anchor_files(source_dir, [])["dim"]
+        initial = _initial_maps(initial_alignment, dim, source_count)
     matrices, target_matrices, reports = [], [], {}
     for layer in layers:
         matrix, target_matrix, report = _align_one(
@@ -212,6 +246,7 @@ def align_anchor_layers(
             dictionary,
             scale,
             test_dictionary,
+            None if initial is None else initial[layer],
             **options,
         )
         matrices.append(matrix)

@@ -190,9 +190,11 @@ def learn_alignment(
     validation: float = 0.1,
     test_pairs: Optional[Pairs] = None,
     keep_identical: bool = False,
+    initial: Optional[numpy.ndarray] = None,
 ) -> Tuple[numpy.ndarray, Dict[str, Any]]:
     """
-    Learns `W` from `source` onto `target` with Procrustes on the training part of `pairs`, then
+    Learns `W` from `source` onto `target` with Procrustes on the training part of `pairs` (or,
+    given an `initial` map, e.g. one learned from parallel sentences, round 0 is that map), then
     `refinement` rounds that rebuild the dictionary from the mutual CSLS nearest neighbours among
     the `refinement_vocabulary` first (most frequent) words of each side and re-solve. Returns the
     `W` of the round with the best validation precision@1 under CSLS (the earliest of equals; the
@@ -218,6 +220,11 @@ def learn_alignment(
         raise ValueError(
             f"the source vectors have dimension {source.vectors.shape[1]} and the target vectors "
             f"{target.vectors.shape[1]}; an orthogonal map needs equal dimensions"
+        )
+    dim = source.vectors.shape[1]
+    if initial is not None and numpy.shape(initial) != (dim, dim):
+        raise ValueError(
+            f"the initial alignment has shape {numpy.shape(initial)}, not ({dim}, {dim})"
         )
     test_fraction = _check_fractions(validation, held_out, test_pairs is not None)
     for name, value, least in (
@@ -280,6 +287,7 @@ def learn_alignment(
         "seed_pairs_of_test_words": len(usable) - len(seed_pairs),
         "excluded_identical_pairs": sum(s in excluded for s, _ in seed_pairs) + excluded_test,
         "identical_pairs_evaluated": {"validation": seed_identical, "test": test_identical},
+        "initial_alignment": initial is not None,
         "rounds": [],
     }
     if len(training) < min_pairs:
@@ -299,8 +307,11 @@ def learn_alignment(
                 f"refinement round {round_number} found only {len(row_pairs)} mutual nearest "
                 f"neighbours; at least {min_pairs} are needed (use fewer rounds)"
             )
-        source_index, target_index = (numpy.array(rows) for rows in zip(*row_pairs))
-        matrix = procrustes(source.vectors[source_index], target.vectors[target_index])
+        if round_number == 0 and initial is not None:
+            matrix = initial
+        else:
+            source_index, target_index = (numpy.array(rows) for rows in zip(*row_pairs))
+            matrix = procrustes(source.vectors[source_index], target.vectors[target_index])
         matrices.append(matrix)
         mapped = source.vectors @ matrix.T
         scores = {

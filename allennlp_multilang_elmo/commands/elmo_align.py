@@ -43,6 +43,14 @@ class ElmoAlign(Subcommand):
             "--refinement", type=int, default=0, help="CSLS mutual-NN refinement rounds"
         )
         subparser.add_argument(
+            "--initial-alignment",
+            default=None,
+            metavar="FILE",
+            help="start from this alignment (e.g. elmo-align-parallel's, a stack for anchor "
+            "folders) as round 0 instead of Procrustes on the dictionary; refinement rounds "
+            "follow, and the dictionary still gives the validation and test pairs",
+        )
+        subparser.add_argument(
             "--refinement-vocabulary",
             type=int,
             default=15000,
@@ -167,6 +175,7 @@ def elmo_align_from_args(args: argparse.Namespace) -> None:
         target_output=args.target_output,
         refinement=args.refinement,
         test_dictionary=args.test_dictionary,
+        initial_alignment=args.initial_alignment,
         validation=args.validation,
         held_out=args.held_out,
         keep_identical=args.keep_identical_test_pairs,

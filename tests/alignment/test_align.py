@@ -191,3 +191,31 @@ def test_test_dictionary_without_usable_pairs_is_refused(vec_pair, tmp_path):
     ):
         align_vectors(*vec_pair, str(tmp_path / "out.pth"), test_dictionary=str(test_dictionary))
     assert sorted(os.listdir(tmp_path)) == ["source.vec", "target.vec", "test.txt"]
+
+
+def test_refinement_can_start_from_a_given_map(vec_pair, tmp_path):
+    # A dictionary of noise: Procrustes on it finds nothing, the given (true) map everything.
+    dictionary = tmp_path / "noise.txt"
+    dictionary.write_text("".join(f"w{i} w{(i * 7 + 3) % 120}\n" for i in range(120)))
+    true_map = tmp_path / "true.pth"
+    torch.save(torch.tensor(random_orthogonal(6, seed=4)), true_map)
+    output = tmp_path / "out.pth"
+    seeded = align_vectors(*vec_pair, str(output), dictionary=str(dictionary), refinement=1)
+    assert seeded["rounds"][0]["precision_at_1"]["csls"] < 0.5
+    started = align_vectors(
+        *vec_pair,
+        str(output),
+        dictionary=str(dictionary),
+        refinement=1,
+        initial_alignment=str(true_map),
+    )
+    assert started["initial_alignment"] and started["best_round"] == 0
+    numpy.testing.assert_allclose(
+        load_alignment_matrix(str(output), 6, "es"), random_orthogonal(6, seed=4), atol=1e-6
+    )
+    wrong = tmp_path / "wrong.pth"
+    torch.save(torch.eye(5), wrong)
+    with pytest.raises(ConfigurationError, match="5"):
+        align_vectors(
+            *vec_pair, str(output), dictionary=str(dictionary), initial_alignment=str(wrong)
+        )
