@@ -22,6 +22,19 @@ def seconds(duration: str) -> float:
     return timedelta(hours=int(hours), minutes=int(minutes), seconds=float(secs)).total_seconds()
 
 
+def training_seconds(run: str, epochs: int) -> float:
+    """
+    The run's training time over all its epochs. AllenNLP's `training_duration` restarts with
+    every `allennlp train` (a `--recover` too), so each stretch's last value is added.
+    """
+    durations = []
+    for epoch in range(epochs):
+        with open(os.path.join(run, f"metrics_epoch_{epoch}.json")) as f:
+            durations.append(seconds(json.load(f)["training_duration"]))
+    restarts = [d for d, after in zip(durations, durations[1:]) if after < d]
+    return sum(restarts) + durations[-1]
+
+
 def main(run: str, export_dir: str) -> None:
     with open(os.path.join(run, "metrics.json")) as f:
         metrics = json.load(f)
@@ -31,7 +44,7 @@ def main(run: str, export_dir: str) -> None:
     # Words predicted per direction and epoch: every word, and the sentence end (or start).
     tokens_per_epoch = sum(len(sentence) + 1 for sentence in sentences)
     epochs = metrics["epoch"] + 1
-    duration = seconds(metrics["training_duration"])
+    duration = training_seconds(run, epochs)
     weights = os.path.join(export_dir, "weights.hdf5")
     summary = {
         "language": config["dataset_reader"]["language"],
