@@ -119,6 +119,33 @@ def zero_shot(parsers: str, lang: str, alignment, elmo_dir: str, work: str, name
     return scores
 
 
+def write_results(
+    results: List[Dict[str, Any]], header: str, name_key: str, work: str, stem: str
+) -> str:
+    """
+    Writes `results` to `work/<stem>.json` and as a Markdown table (a row each, named by
+    `name_key`: precision@1 per layer and each parser's UAS / LAS) to `work/<stem>.md`; returns
+    the table.
+    """
+    with open(os.path.join(work, f"{stem}.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    lines = [
+        f"| {header} | P@1 CSLS layer 0 / 1 / 2 | "
+        + " | ".join(f"{row} UAS / LAS" for row in PARSERS)
+        + " |",
+        "|---|---:|" + "---:|" * len(PARSERS),
+    ]
+    for result in results:
+        scores = result.get("precision_at_1_csls")
+        cells = [" / ".join(str(scores[layer]) for layer in sorted(scores)) if scores else "-"]
+        cells += [f"{result[row]['UAS']} / {result[row]['LAS']}" for row in PARSERS]
+        lines.append(f"| {result[name_key]} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    with open(os.path.join(work, f"{stem}.md"), "w") as f:
+        f.write(table + "\n")
+    return table
+
+
 def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("text_dir")
@@ -190,24 +217,7 @@ def main(argv: List[str]) -> None:
                 )
                 print(json.dumps(result), flush=True)
                 results.append(result)
-    with open(os.path.join(work, "study.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    lines = [
-        f"| {lang}: anchors, seed, refinement | P@1 CSLS layer 0 / 1 / 2 | "
-        + " | ".join(f"{row} UAS / LAS" for row in PARSERS)
-        + " |",
-        "|---|---:|" + "---:|" * len(PARSERS),
-    ]
-    for result in results:
-        precision = result.get("precision_at_1_csls")
-        cells = [
-            " / ".join(str(precision[layer]) for layer in sorted(precision)) if precision else "-"
-        ]
-        cells += [f"{result[row]['UAS']} / {result[row]['LAS']}" for row in PARSERS]
-        lines.append(f"| {result['variant']} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines)
-    with open(os.path.join(work, "study.md"), "w") as f:
-        f.write(table + "\n")
+    table = write_results(results, f"{lang}: anchors, seed, refinement", "variant", work, "study")
     print(table)
 
 

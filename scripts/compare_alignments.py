@@ -20,7 +20,7 @@ from typing import Any, Dict, List
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
-from alignment_study import PARSERS, zero_shot  # noqa: E402
+from alignment_study import write_results, zero_shot  # noqa: E402
 
 from allennlp_multilang_elmo.alignment.align import report_path  # noqa: E402
 
@@ -62,22 +62,7 @@ def main(argv: List[str]) -> None:
         result.update(zero_shot(args.parsers, lang, alignment, args.elmo_dir, work, key))
         print(json.dumps(result), flush=True)
         results.append(result)
-    with open(os.path.join(work, "comparison.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    lines = [
-        f"| {lang} alignment | P@1 CSLS layer 0 / 1 / 2 | "
-        + " | ".join(f"{row} UAS / LAS" for row in PARSERS)
-        + " |",
-        "|---|---:|" + "---:|" * len(PARSERS),
-    ]
-    for result in results:
-        scores = result.get("precision_at_1_csls")
-        cells = [" / ".join(str(scores[layer]) for layer in sorted(scores)) if scores else "-"]
-        cells += [f"{result[row]['UAS']} / {result[row]['LAS']}" for row in PARSERS]
-        lines.append(f"| {result['alignment']} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines)
-    with open(os.path.join(work, "comparison.md"), "w") as f:
-        f.write(table + "\n")
+    table = write_results(results, f"{lang} alignment", "alignment", work, "comparison")
     print(table)
 
 
