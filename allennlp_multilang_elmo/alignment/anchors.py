@@ -22,6 +22,7 @@ from allennlp_multilang_elmo.alignment.word_vectors import write_word_vectors
 from allennlp_multilang_elmo.common.atomic_files import atomic_folder
 from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.file_hash import file_hash
+from allennlp_multilang_elmo.common.shards import check_shard_set
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
     LanguageRulesTokenizer,
@@ -446,7 +447,6 @@ _SHARD_IDENTITY = (
     "max_sentences",
     "deterministic",
     "tokenization",
-    "num_shards",
 )
 
 
@@ -512,25 +512,8 @@ def merge_anchor_shards(
     if not shard_dirs:
         raise ValueError("give the shard folders to merge")
     shards = [(directory, *_read_shard(directory)) for directory in shard_dirs]
-    first_dir, first, _ = shards[0]
-    for directory, summary, _ in shards[1:]:
-        for key in _SHARD_IDENTITY:
-            if summary.get(key) != first.get(key):
-                raise ValueError(
-                    f"the shards {first_dir!r} and {directory!r} differ in {key} "
-                    f"({first.get(key)!r} and {summary.get(key)!r}): they are not shards of one run"
-                )
-    count = first["num_shards"]
-    numbers = sorted(summary["shard"] for _, summary, _ in shards)
-    if numbers != list(range(1, count + 1)):
-        missing = sorted(set(range(1, count + 1)) - set(numbers))
-        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
-        raise ValueError(
-            f"a merge needs shards 1 to {count} once each; "
-            + (f"missing: {missing}" if missing else "")
-            + ("; " if missing and repeated else "")
-            + (f"given twice: {repeated}" if repeated else "")
-        )
+    check_shard_set([(directory, summary) for directory, summary, _ in shards], _SHARD_IDENTITY)
+    first = shards[0][1]
     parts = [part for _, _, part in shards]
     summary = {key: value for key, value in first.items() if key not in ("shard", "files_sha256")}
     del summary["num_shards"]

@@ -7,7 +7,9 @@ contextual vectors rather than from the type-level anchors of `elmo-align` (as A
 2019; Wang et al., 2019; Cao, Kitaev and Klein, 2020). The word alignment comes from eflomal or a
 Pharaoh file (`word_alignment`). The output is what `elmo-align` writes: a float32 `(dim, dim)`
 matrix or `(num_layers, dim, dim)` stack saved with `torch.save`, and a JSON report beside it
-(`align.report_path`), all or nothing.
+(`align.report_path`), all or nothing. A large corpus can be summed as shards, each writing its
+partial sums to a folder (`align_parallel(shard=...)`, anywhere, in parallel), and the shards merged
+into the same map (`merge_parallel_shards`): the sums add exactly.
 """
 
 import json
@@ -33,6 +35,8 @@ from allennlp_multilang_elmo.alignment.cross_covariance import (
     PartialTypePairSums,
     TypePairSums,
     means_cross_covariance,
+    merge_cross_covariances,
+    merge_type_pair_sums,
     orthogonal_maps,
     singular_values,
 )
@@ -49,8 +53,9 @@ from allennlp_multilang_elmo.alignment.word_alignment import (
     read_pharaoh,
 )
 from allennlp_multilang_elmo.alignment.word_vectors import WordVectors, read_word_vectors
-from allennlp_multilang_elmo.common.atomic_files import atomic_outputs
+from allennlp_multilang_elmo.common.atomic_files import atomic_folder, atomic_outputs
 from allennlp_multilang_elmo.common.file_hash import file_hash
+from allennlp_multilang_elmo.common.shards import check_shard_set
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
     LanguageRulesTokenizer,
@@ -308,16 +313,22 @@ def _parallel_anchor_vectors(
 
 
 def read_anchor_vectors(
-    anchor_dirs: Tuple[str, str], layers: Sequence[int], weight_files: Tuple[str, str]
+    anchor_dirs: Tuple[str, str],
+    layers: Sequence[int],
+    weight_files: Tuple[str, str],
+    weight_hashes: Optional[Tuple[str, str]] = None,
 ) -> List[Tuple[WordVectors, WordVectors]]:
     """
     Per layer, the anchors of the `elmo-anchors` folders `anchor_dirs` (source, target), after
-    checking that they are of the biLMs of `weight_files` (the SHA-256 their summary records).
+    checking that they are of the biLMs of `weight_files` (the SHA-256 their summary records
+    against `weight_hashes`, by default those of the files).
     """
-    for directory, weight_file in zip(anchor_dirs, weight_files):
+    if weight_hashes is None:
+        weight_hashes = (file_hash(weight_files[0]), file_hash(weight_files[1]))
+    for directory, weight_file, weight_hash in zip(anchor_dirs, weight_files, weight_hashes):
         summary = check_anchor_files(directory, [])  # also refuses a folder that is no anchors
         recorded = summary.get("weight_file_sha256")
-        if recorded is not None and recorded != file_hash(weight_file):
+        if recorded is not None and recorded != weight_hash:
             raise ValueError(
                 f"the anchors of {directory!r} are of the biLM {summary.get('weight_file')!r}, "
                 f"not of {weight_file!r} (their SHA-256 differ): give the anchors of the biLMs "
@@ -448,12 +459,14 @@ def align_parallel(
     keep_identical: bool = False,
     write_word_alignment: Optional[str] = None,
     bilm_engine: str = "engine",
+    shard: Optional[Tuple[int, int]] = None,
 ) -> Dict[str, Any]:
     """
     Learns the map from the source biLM's space onto the target's from the parallel file
     `parallel` (tab-separated, one sentence pair a line) and writes it to `output`, with the report
-    (returned) at `report_path(output)`, all or nothing. `allennlp elmo-align-parallel --help`
-    describes the options; their defaults are provisional, not yet measured against each other.
+    (returned) at `report_path(output)`, all or nothing; or, with `shard`, one shard's sums.
+    `allennlp elmo-align-parallel --help` describes the options; their defaults are provisional,
+    not yet measured against each other.
 
     # Parameters
 
@@ -498,6 +511,13 @@ def align_parallel(
         `word_alignment` (eflomal samples, so two runs differ slightly).
     bilm_engine : `str`, optional (default = `"engine"`)
         The biLM implementation (see `build_bilm`).
+    shard : `Tuple[int, int]`, optional (default = `None`)
+        `(i, n)`: sum only sentence pairs `i`, `i + n`, `i + 2n`, ... (1-based) and write the
+        partial sums to the folder `output` (`SHARD_JSON` and `.npy` files) instead of a map, for
+        `merge_parallel_shards` of all `n` shards, which gives the map of the whole corpus. Needs
+        `deterministic` (a stateful biLM's vectors depend on the sentences before) and a word
+        alignment file of the whole corpus (eflomal's links depend on the whole corpus: see
+        `word_align`); the dictionary is measured at the merge.
     """
     for name, value in (
         ("batch_size", batch_size),
@@ -513,7 +533,13 @@ def align_parallel(
         )
     if anchors is not None and dictionary is None:
         raise ValueError("--anchors are the vectors --dictionary is measured on: give both")
-    outputs = _check_outputs(output, write_word_alignment)
+    if shard is not None:
+        _check_shard_options(shard, deterministic, word_alignment, dictionary, write_word_alignment)
+        if os.path.isfile(output):
+            raise ValueError(f"--output {output} is a file; a shard writes a folder")
+        outputs: Dict[str, str] = {}
+    else:
+        outputs = _check_outputs(output, write_word_alignment)
     pairs = read_dictionary(dictionary) if dictionary else None
 
     source_bilm, target_bilm = (
@@ -538,12 +564,17 @@ def align_parallel(
 
     corpus = read_parallel(parallel, languages, max_pairs, max_sentence_length, columns)
     raw_links, alignment_report = word_alignment_links(corpus, word_alignment, symmetrization)
+    source, target = corpus.source, corpus.target
+    if shard is not None:
+        chosen = slice(shard[0] - 1, None, shard[1])
+        source, target, raw_links = source[chosen], target[chosen], raw_links[chosen]
+        alignment_report["links"] = sum(map(len, raw_links))
     removed: Dict[str, int] = {}
     links = [
         filter_links(
             pair_links, s, t, one_to_one_only, drop_punctuation, drop_identical, counts=removed
         )
-        for pair_links, s, t in zip(raw_links, corpus.source, corpus.target)
+        for pair_links, s, t in zip(raw_links, source, target)
     ]
     alignment_report.update(
         removed=removed,
@@ -553,28 +584,101 @@ def align_parallel(
     sums = parallel_sums(
         source_bilm,
         target_bilm,
-        corpus.source,
-        corpus.target,
+        source,
+        target,
         links,
         layers,
         batch_size,
         type_level=type_level,
         anchors=pairs is not None and anchors is None,
     )
-    maps, cross = learn_maps(sums, center, type_level)
-    what = "aligned word-type pairs" if type_level else "aligned token pairs"
-    if cross.num_pairs < dims[0]:
+    report: Dict[str, Any] = {
+        "source_options": source_options,
+        "source_options_sha256": file_hash(source_options),
+        "source_weights": source_weights,
+        "source_weights_sha256": file_hash(source_weights),
+        "target_options": target_options,
+        "target_options_sha256": file_hash(target_options),
+        "target_weights": target_weights,
+        "target_weights_sha256": file_hash(target_weights),
+        "parallel": parallel,
+        "parallel_sha256": file_hash(parallel),
+        "parallel_lines": corpus.line_count,
+        "sentence_pairs": len(source),
+        "max_pairs": max_pairs,
+        "columns": list(columns),
+        "source_tokens": sum(map(len, source)),
+        "target_tokens": sum(map(len, target)),
+        "tokenization": corpus.tokenization,
+        "word_alignment": alignment_report,
+        "options": {
+            "one_to_one_only": one_to_one_only,
+            "drop_punctuation": drop_punctuation,
+            "drop_identical": drop_identical,
+            "center": center,
+            "type_level": type_level,
+            "deterministic": deterministic,
+            "batch_size": batch_size,
+            "max_sentence_length": max_sentence_length,
+        },
+        "layers": layers,
+    }
+    if shard is not None:
+        report.update(shard=shard[0], num_shards=shard[1])
+        _write_shard(output, sums, report)
+        return report
+    evaluation_vectors = None
+    if pairs is not None:
+        evaluation_vectors = anchor_vectors or _parallel_anchor_vectors(sums, layers)
+    return _write_alignment(
+        sums,
+        report,
+        outputs,
+        pairs,
+        evaluation_vectors,
+        dictionary=dictionary,
+        anchors=anchors,
+        csls_k=csls_k,
+        keep_identical=keep_identical,
+        raw_links=raw_links if write_word_alignment else None,
+        write_word_alignment=write_word_alignment,
+    )
+
+
+def _write_alignment(
+    sums: ParallelSums,
+    report: Dict[str, Any],
+    outputs: Dict[str, str],
+    pairs: Optional[Pairs],
+    evaluation_vectors: Optional[List[Tuple[WordVectors, WordVectors]]],
+    dictionary: Optional[str],
+    anchors: Optional[Tuple[str, str]],
+    csls_k: int,
+    keep_identical: bool,
+    raw_links: Optional[Sequence[Links]] = None,
+    write_word_alignment: Optional[str] = None,
+) -> Dict[str, Any]:
+    """
+    Learns the maps from `sums`, measures them on the dictionary `pairs` (if any) among
+    `evaluation_vectors`, completes `report` (the corpus, links and options) and writes the
+    map, the report and any links, all or nothing. Returns the report.
+    """
+    options, layers = report["options"], report["layers"]
+    maps, cross = learn_maps(sums, options["center"], options["type_level"])
+    dim = maps.shape[-1]
+    what = "aligned word-type pairs" if options["type_level"] else "aligned token pairs"
+    if cross.num_pairs < dim:
+        links = report["word_alignment"]
         raise ValueError(
-            f"{parallel}: {cross.num_pairs} {what} for vectors of dimension {dims[0]}: too few to "
-            f"determine the map (the word alignment had {alignment_report['links']} links, the "
-            f"filters kept {alignment_report['kept_links']}); give more sentence pairs"
+            f"{report['parallel']}: {cross.num_pairs} {what} for vectors of dimension {dim}: too "
+            f"few to determine the map (the word alignment had {links['links']} links, the "
+            f"filters kept {links['kept_links']}); give more sentence pairs"
         )
-    values = singular_values(cross, center)
+    values = singular_values(cross, options["center"])
 
     evaluation: List[Optional[Dict[str, Any]]] = [None] * len(layers)
-    if pairs is not None:
-        vectors = anchor_vectors or _parallel_anchor_vectors(sums, layers)
-        results = dictionary_precision(maps, vectors, pairs, csls_k, keep_identical)
+    if pairs is not None and evaluation_vectors is not None:
+        results = dictionary_precision(maps, evaluation_vectors, pairs, csls_k, keep_identical)
         if not any(result["usable_pairs"] for result in results):
             raise ValueError(
                 f"no pair of the dictionary {dictionary} has both words among the "
@@ -595,33 +699,8 @@ def align_parallel(
             "smallest_singular_value": float(values[position][-1]),
             "dictionary": evaluation[position],
         }
-    report: Dict[str, Any] = {
-        "source_options": source_options,
-        "source_weights": source_weights,
-        "source_weights_sha256": file_hash(source_weights),
-        "target_options": target_options,
-        "target_weights": target_weights,
-        "target_weights_sha256": file_hash(target_weights),
-        "parallel": parallel,
-        "parallel_sha256": file_hash(parallel),
-        "parallel_lines": corpus.line_count,
-        "sentence_pairs": len(corpus.source),
-        "max_pairs": max_pairs,
-        "columns": list(columns),
-        "source_tokens": sum(map(len, corpus.source)),
-        "target_tokens": sum(map(len, corpus.target)),
-        "tokenization": corpus.tokenization,
-        "word_alignment": alignment_report,
-        "options": {
-            "one_to_one_only": one_to_one_only,
-            "drop_punctuation": drop_punctuation,
-            "drop_identical": drop_identical,
-            "center": center,
-            "type_level": type_level,
-            "deterministic": deterministic,
-            "batch_size": batch_size,
-            "max_sentence_length": max_sentence_length,
-        },
+    report = {
+        **{key: value for key, value in report.items() if key != "layers"},
         "dictionary": dictionary,
         "evaluation_vectors": (
             None
@@ -637,8 +716,247 @@ def align_parallel(
         torch.save(torch.tensor(matrix, dtype=torch.float32), files.path(outputs["--output"]))
         with open(files.path(outputs["the report"]), "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2, ensure_ascii=False)
-        if write_word_alignment:
+        if write_word_alignment and raw_links is not None:
             with open(files.path(write_word_alignment), "w", encoding="utf-8") as f:
                 f.writelines(format_links(pair_links) + "\n" for pair_links in raw_links)
-    logger.info("Alignment from %d %s written to %s", cross.num_pairs, what, output)
+    logger.info("Alignment from %d %s written to %s", cross.num_pairs, what, outputs["--output"])
     return report
+
+
+SHARD_JSON = "shard.json"
+_CROSS_ARRAYS = ("cross", "source_sum", "target_sum")
+_TYPE_ARRAYS = ("counts", "source_sums", "target_sums")
+# What must agree between the shards of one run: biLMs, corpus, links and options (all but the
+# batch size: a deterministic biLM's vectors do not depend on the batch).
+_SHARD_IDENTITY = (
+    "source_options_sha256",
+    "source_weights_sha256",
+    "target_options_sha256",
+    "target_weights_sha256",
+    "parallel_sha256",
+    "parallel_lines",
+    "max_pairs",
+    "columns",
+    "tokenization",
+    "layers",
+    "word_alignment.sha256",
+    *(
+        f"options.{name}"
+        for name in (
+            "one_to_one_only",
+            "drop_punctuation",
+            "drop_identical",
+            "center",
+            "type_level",
+            "deterministic",
+            "max_sentence_length",
+        )
+    ),
+)
+
+
+def _check_shard_options(
+    shard: Tuple[int, int],
+    deterministic: bool,
+    word_alignment: str,
+    dictionary: Optional[str],
+    write_word_alignment: Optional[str],
+) -> None:
+    if not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"--shard {shard[0]}/{shard[1]}: give I/N with 1 <= I <= N")
+    if not deterministic:
+        raise ValueError(
+            "--shard needs --deterministic: a stateful biLM's vectors depend on the sentences "
+            "before, which differ between shards"
+        )
+    if word_alignment == EFLOMAL:
+        raise ValueError(
+            "--shard needs --word-alignment FILE, the links of the whole corpus: eflomal's links "
+            "depend on the whole corpus and on its random seed, so shards would not add up; "
+            "write them once with allennlp elmo-word-align"
+        )
+    if dictionary is not None or write_word_alignment is not None:
+        raise ValueError(
+            "a shard writes partial sums only: give --dictionary (and --anchors) to --merge, "
+            "and write the word alignment with elmo-word-align"
+        )
+
+
+def _write_shard(output_dir: str, sums: ParallelSums, report: Dict[str, Any]) -> None:
+    with atomic_folder(output_dir, replace=True) as folder:
+        arrays = {name: getattr(sums.cross, name) for name in _CROSS_ARRAYS}
+        if sums.type_pairs is not None:
+            arrays.update({f"type_{name}": getattr(sums.type_pairs, name) for name in _TYPE_ARRAYS})
+        hashes = {}
+        for name, array in arrays.items():
+            path = os.path.join(folder, f"{name}.npy")
+            numpy.save(path, array, allow_pickle=False)
+            hashes[f"{name}.npy"] = file_hash(path)
+        if sums.type_pairs is not None:
+            path = os.path.join(folder, "type_pairs.tsv")
+            with open(path, "w", encoding="utf-8", newline="\n") as f:
+                f.writelines(f"{s}\t{t}\n" for s, t in sums.type_pairs.pairs)
+            hashes["type_pairs.tsv"] = file_hash(path)
+        summary = {**report, "pairs": sums.cross.num_pairs, "files_sha256": hashes}
+        with open(os.path.join(folder, SHARD_JSON), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2, ensure_ascii=False)
+    logger.info(
+        "Shard %d/%d of the sums written to %s", report["shard"], report["num_shards"], output_dir
+    )
+
+
+def _read_shard(directory: str) -> Tuple[Dict[str, Any], ParallelSums]:
+    summary_path = os.path.join(directory, SHARD_JSON)
+    if not os.path.isfile(summary_path):
+        raise ValueError(
+            f"{directory!r} is not an elmo-align-parallel --shard output: no {SHARD_JSON} "
+            "(a shard that failed or is still running?)"
+        )
+    try:
+        with open(summary_path, encoding="utf-8") as f:
+            summary = json.load(f)
+        expected_files = summary["files_sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{summary_path} cannot be read as a shard's summary ({error})") from None
+    for name, expected in expected_files.items():
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path) or file_hash(path) != expected:
+            raise ValueError(f"{path} is missing or not the file its shard wrote; compute it again")
+
+    def load(name: str) -> numpy.ndarray:
+        return numpy.load(os.path.join(directory, f"{name}.npy"), allow_pickle=False)
+
+    cross = PartialCrossCovariance(
+        **{name: load(name) for name in _CROSS_ARRAYS}, num_pairs=summary["pairs"]
+    )
+    type_pairs = None
+    if "type_pairs.tsv" in expected_files:
+        with open(os.path.join(directory, "type_pairs.tsv"), encoding="utf-8", newline="\n") as f:
+            pairs = [line.rstrip("\n").split("\t") for line in f]
+        type_pairs = PartialTypePairSums(
+            [(s, t) for s, t in pairs], *(load(f"type_{name}") for name in _TYPE_ARRAYS)
+        )
+    return summary, ParallelSums(cross, type_pairs, None, None)
+
+
+def merge_parallel_shards(
+    shard_dirs: Sequence[str],
+    output: str,
+    dictionary: Optional[str] = None,
+    anchors: Optional[Tuple[str, str]] = None,
+    csls_k: int = 10,
+    keep_identical: bool = False,
+) -> Dict[str, Any]:
+    """
+    Merges the `align_parallel(shard=(i, n))` folders of one run (all `n` of them, each once, of
+    the same biLMs, corpus, word alignment and options) into the map of the whole corpus, written
+    to `output` with its report as `align_parallel` writes them: the same sums, so the same map
+    within floating-point rounding. `dictionary` is measured among the `anchors` of the two
+    biLMs (an `elmo-anchors` folder each; the shards keep no anchors of the parallel text).
+    """
+    if not shard_dirs:
+        raise ValueError("give the shard folders to merge")
+    if dictionary is not None and anchors is None:
+        raise ValueError(
+            "a merge measures --dictionary among --anchors SOURCE_DIR TARGET_DIR (elmo-anchors "
+            "folders of the two biLMs): the shards keep no anchors of the parallel text"
+        )
+    if anchors is not None and dictionary is None:
+        raise ValueError("--anchors are the vectors --dictionary is measured on: give both")
+    if csls_k < 1:
+        raise ValueError(f"csls_k (--csls-k) must be positive, not {csls_k}")
+    outputs = _check_outputs(output, None)
+    shards = [(directory, *_read_shard(directory)) for directory in shard_dirs]
+    check_shard_set([(directory, summary) for directory, summary, _ in shards], _SHARD_IDENTITY)
+    first = shards[0][1]
+    parts = [sums for _, _, sums in shards]
+    type_parts = [sums.type_pairs for sums in parts if sums.type_pairs is not None]
+    merged = ParallelSums(
+        merge_cross_covariances([sums.cross for sums in parts]),
+        merge_type_pair_sums(type_parts) if type_parts else None,
+        None,
+        None,
+    )
+    summaries = [summary for _, summary, _ in shards]
+    alignment = {
+        key: value
+        for key, value in first["word_alignment"].items()
+        if key not in ("links", "removed", "kept_links", "pairs_without_kept_links")
+    }
+    removed: Dict[str, int] = {}
+    for summary in summaries:
+        for name, number in summary["word_alignment"]["removed"].items():
+            removed[name] = removed.get(name, 0) + number
+    alignment.update(
+        links=sum(summary["word_alignment"]["links"] for summary in summaries),
+        removed=removed,
+        kept_links=sum(summary["word_alignment"]["kept_links"] for summary in summaries),
+        pairs_without_kept_links=sum(
+            summary["word_alignment"]["pairs_without_kept_links"] for summary in summaries
+        ),
+    )
+    report = {
+        key: value
+        for key, value in first.items()
+        if key not in ("shard", "num_shards", "pairs", "files_sha256")
+    }
+    report.update(
+        sentence_pairs=sum(summary["sentence_pairs"] for summary in summaries),
+        source_tokens=sum(summary["source_tokens"] for summary in summaries),
+        target_tokens=sum(summary["target_tokens"] for summary in summaries),
+        word_alignment=alignment,
+        merged_from=list(shard_dirs),
+    )
+    report["options"] = {
+        key: value for key, value in first["options"].items() if key != "batch_size"
+    }
+    pairs = read_dictionary(dictionary) if dictionary else None
+    vectors = None
+    if anchors is not None:
+        vectors = read_anchor_vectors(
+            anchors,
+            first["layers"],
+            (first["source_weights"], first["target_weights"]),
+            (first["source_weights_sha256"], first["target_weights_sha256"]),
+        )
+    return _write_alignment(
+        merged,
+        report,
+        outputs,
+        pairs,
+        vectors,
+        dictionary=dictionary,
+        anchors=anchors,
+        csls_k=csls_k,
+        keep_identical=keep_identical,
+    )
+
+
+def word_align(
+    parallel: str,
+    output: str,
+    languages: Optional[Tuple[str, str]] = None,
+    columns: Tuple[int, int] = (0, 1),
+    symmetrization: str = "intersection",
+    max_pairs: Optional[int] = None,
+    max_sentence_length: int = 400,
+) -> Dict[str, Any]:
+    """
+    Word-aligns the parallel file `parallel`, tokenised as `align_parallel` tokenises it (see
+    `read_parallel`), with eflomal both ways, symmetrised, and writes the links in Pharaoh format
+    to `output`, one line per pair: the `word_alignment` file of `align_parallel`, e.g. of all
+    its shards. Returns a report of the corpus and the links.
+    """
+    if os.path.isdir(output):
+        raise ValueError(f"--output {output} is a folder; give the name of a file to write")
+    corpus = read_parallel(parallel, languages, max_pairs, max_sentence_length, columns)
+    links, report = word_alignment_links(corpus, EFLOMAL, symmetrization)
+    with atomic_outputs() as files:
+        with open(files.path(output), "w", encoding="utf-8") as f:
+            f.writelines(format_links(pair_links) + "\n" for pair_links in links)
+    return {
+        "parallel": parallel,
+        "sentence_pairs": len(corpus.source),
+        "tokenization": corpus.tokenization,
+        "word_alignment": report,
+    }

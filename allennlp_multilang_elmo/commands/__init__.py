@@ -6,5 +6,6 @@ from allennlp_multilang_elmo.commands.elmo_anchors import ElmoAnchors
 from allennlp_multilang_elmo.commands.elmo_dictionary import ElmoDictionary
 from allennlp_multilang_elmo.commands.elmo_embed import ElmoEmbed
 from allennlp_multilang_elmo.commands.elmo_export import ElmoExport
+from allennlp_multilang_elmo.commands.elmo_word_align import ElmoWordAlign
 from allennlp_multilang_elmo.commands.parse import Parse
 from allennlp_multilang_elmo.commands.write_tiny_elmo import WriteTinyElmo

@@ -8,10 +8,16 @@ import argparse
 from typing import Any, Dict, List, Optional
 
 from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.alignment.align import report_path
-from allennlp_multilang_elmo.alignment.parallel_alignment import EFLOMAL, align_parallel
+from allennlp_multilang_elmo.alignment.parallel_alignment import (
+    EFLOMAL,
+    align_parallel,
+    merge_parallel_shards,
+)
 from allennlp_multilang_elmo.alignment.word_alignment import SYMMETRIZATIONS
+from allennlp_multilang_elmo.commands.shard_options import shard_argument
 from allennlp_multilang_elmo.commands.tokenization_options import (
     add_parallel_text_options,
     parallel_languages_from_args,
@@ -32,19 +38,42 @@ class ElmoAlignParallel(Subcommand):
             "mix) or one layer's (dim, dim) map, with torch.save, and a JSON report beside it "
             "(pairs, links, precision@1 on --dictionary), all or nothing. x @ W.T maps the source "
             "onto the target. The defaults of the link and vector options are provisional: not "
-            "yet measured against each other."
+            "yet measured against each other. A large corpus runs as N shards (--shard I/N, "
+            "anywhere, in parallel, each writing its partial sums to a folder) and a merge "
+            "(--merge) that gives the map of the whole corpus."
         )
         subparser = parser.add_parser(self.name, description=description, help=description)
-        subparser.add_argument("source_options", help="the source biLM's options.json")
-        subparser.add_argument("source_weights", help="the source biLM's hdf5 weights")
-        subparser.add_argument("target_options", help="the target biLM's options.json")
-        subparser.add_argument("target_weights", help="the target biLM's hdf5 weights")
+        subparser.add_argument("source_options", nargs="?", help="the source biLM's options.json")
+        subparser.add_argument("source_weights", nargs="?", help="the source biLM's hdf5 weights")
+        subparser.add_argument("target_options", nargs="?", help="the target biLM's options.json")
+        subparser.add_argument("target_weights", nargs="?", help="the target biLM's hdf5 weights")
         subparser.add_argument(
             "parallel",
+            nargs="?",
             metavar="PARALLEL",
             help="tab-separated file, one 'source<TAB>target' a line",
         )
-        subparser.add_argument("--output", required=True, help="the alignment file to write")
+        subparser.add_argument(
+            "--output",
+            required=True,
+            help="the alignment file to write (with --shard: the folder of the shard's sums)",
+        )
+        subparser.add_argument(
+            "--shard",
+            type=shard_argument,
+            default=None,
+            help="I/N: sum every N-th sentence pair from the I-th (1-based) and write the sums to "
+            "the folder --output, for --merge; needs --deterministic and --word-alignment FILE "
+            "(the links of the whole corpus, from elmo-word-align)",
+        )
+        subparser.add_argument(
+            "--merge",
+            nargs="+",
+            default=None,
+            metavar="SHARD_DIR",
+            help="merge the --shard outputs of all N shards into the map of the whole corpus "
+            "(no biLM or PARALLEL arguments then; --dictionary needs --anchors)",
+        )
         subparser.add_argument(
             "--layers",
             type=int,
@@ -153,6 +182,34 @@ def _percent(scores: Optional[Dict[str, float]], method: str) -> str:
 
 
 def elmo_align_parallel_from_args(args: argparse.Namespace) -> None:
+    positional = [
+        args.source_options,
+        args.source_weights,
+        args.target_options,
+        args.target_weights,
+        args.parallel,
+    ]
+    if args.merge is not None:
+        if any(positional) or args.shard:
+            raise ConfigurationError(
+                "--merge takes shard folders only: no biLM, PARALLEL or --shard"
+            )
+        report = merge_parallel_shards(
+            args.merge,
+            args.output,
+            dictionary=args.dictionary,
+            anchors=tuple(args.anchors) if args.anchors else None,
+            csls_k=args.csls_k,
+            keep_identical=args.keep_identical_test_pairs,
+        )
+        print(f"merged {len(args.merge)} shards: " + "\n".join(summary_lines(report)))
+        print(f"wrote {args.output} and {report_path(args.output)}")
+        return
+    if not all(positional):
+        raise ConfigurationError(
+            "give SOURCE_OPTIONS SOURCE_WEIGHTS TARGET_OPTIONS TARGET_WEIGHTS PARALLEL (or "
+            "--merge SHARD_DIR...)"
+        )
     languages = parallel_languages_from_args(args)
     report = align_parallel(
         args.source_options,
@@ -181,7 +238,14 @@ def elmo_align_parallel_from_args(args: argparse.Namespace) -> None:
         csls_k=args.csls_k,
         keep_identical=args.keep_identical_test_pairs,
         write_word_alignment=args.write_word_alignment,
+        shard=args.shard,
     )
+    if args.shard:
+        print(
+            f"shard {args.shard[0]}/{args.shard[1]}: {report['sentence_pairs']} sentence pairs, "
+            f"{report['word_alignment']['kept_links']} links; partial sums in {args.output}"
+        )
+        return
     print("\n".join(summary_lines(report)))
     written = [args.output, report_path(args.output)]
     if args.write_word_alignment:

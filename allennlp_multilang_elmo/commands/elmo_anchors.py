@@ -4,12 +4,13 @@ mean of its contextual vectors), in word2vec text format, for `allennlp elmo-ali
 """
 
 import argparse
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_multilang_elmo.alignment.anchors import elmo_anchors, merge_anchor_shards
+from allennlp_multilang_elmo.commands.shard_options import shard_argument
 from allennlp_multilang_elmo.commands.tokenization_options import (
     add_tokenization_options,
     tokenizer_from_args,
@@ -43,7 +44,7 @@ class ElmoAnchors(Subcommand):
         )
         subparser.add_argument(
             "--shard",
-            type=_shard,
+            type=shard_argument,
             default=None,
             help="I/N: read every N-th sentence from the I-th (1-based) and write this shard's "
             "partial sums to --output-dir, for --merge; run the N shards anywhere, in parallel",
@@ -77,16 +78,6 @@ class ElmoAnchors(Subcommand):
         subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU id; -1 is the CPU")
         subparser.set_defaults(func=elmo_anchors_from_args)
         return subparser
-
-
-def _shard(text: str) -> Tuple[int, int]:
-    try:
-        index, count = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, not {text!r}") from None
-    if not 1 <= index <= count:
-        raise argparse.ArgumentTypeError(f"{text}: I/N needs 1 <= I <= N")
-    return index, count
 
 
 def elmo_anchors_from_args(args: argparse.Namespace) -> None:

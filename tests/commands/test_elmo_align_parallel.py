@@ -1,7 +1,8 @@
 """
 `allennlp elmo-align-parallel`: the command over `alignment.parallel_alignment`, on a tiny biLM and
 its rotated twin with identical sentences on both sides (tokenised, and raw text split by each
-side's rules), its summary, and the word alignment it can write and read back.
+side's rules), its summary, the word alignment it can write and read back, and its shards: links
+written once by `allennlp elmo-word-align`, read by every `--shard` run, merged by `--merge`.
 """
 
 import json
@@ -15,6 +16,7 @@ from helpers.demo_training import REPO_ROOT
 from helpers.rotated_twin import write_rotated_twin
 
 from allennlp_multilang_elmo.alignment.corpus import read_sentences
+from allennlp_multilang_elmo.alignment.word_alignment import read_pharaoh
 from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
 from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_elmo_model
 
@@ -48,7 +50,8 @@ def arguments(models, *options):
 def test_listed_in_allennlp_help(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         run_cli(monkeypatch, "--help")
-    assert "elmo-align-parallel" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "elmo-align-parallel" in printed and "elmo-word-align" in printed
 
 
 def test_options_in_the_help(monkeypatch, capsys):
@@ -70,6 +73,8 @@ def test_options_in_the_help(monkeypatch, capsys):
         "--max-pairs",
         "--cuda-device",
         "provisional",
+        "--shard",
+        "--merge SHARD_DIR",
     ):
         assert option in printed
 
@@ -154,4 +159,63 @@ def test_raw_text_needs_its_tokenisation(models, monkeypatch, tmp_path):
                 models, "--tokenized", "--languages", "en", "en", "--output", str(tmp_path / "o")
             ),
         )
+    assert not list(tmp_path.iterdir())
+
+
+def test_links_written_once_serve_shards_that_merge_into_one_run(
+    models, monkeypatch, capsys, tmp_path
+):
+    root, _, _ = models
+    links = tmp_path / "links.txt"
+    run_cli(
+        monkeypatch,
+        "elmo-word-align",
+        str(root / "xx-en.tsv"),
+        "--tokenized",
+        "--output",
+        str(links),
+    )
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("16 sentence pairs: ") and printed.endswith(f"wrote {links}")
+    lines = [line.split() for line in (root / "xx-en.tsv").read_text().splitlines()]
+    lengths = [(len(line) // 2, len(line) // 2) for line in lines]
+    assert len(list(read_pharaoh(str(links), lengths, str(root / "xx-en.tsv")))) == 16
+
+    common = ("--tokenized", "--word-alignment", str(links), "--deterministic")
+    run_cli(monkeypatch, *arguments(models, *common, "--output", str(tmp_path / "whole.pth")))
+    for index in (1, 2):
+        run_cli(
+            monkeypatch,
+            *arguments(
+                models, *common, "--shard", f"{index}/2", "--output", str(tmp_path / f"s{index}")
+            ),
+        )
+    capsys.readouterr()
+    merged = tmp_path / "merged.pth"
+    run_cli(
+        monkeypatch,
+        "elmo-align-parallel",
+        "--merge",
+        str(tmp_path / "s1"),
+        str(tmp_path / "s2"),
+        "--output",
+        str(merged),
+    )
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("merged 2 shards: 16 sentence pairs")
+    assert printed[-1] == f"wrote {merged} and {tmp_path / 'merged.json'}"
+    whole, sharded = (
+        load_alignment_matrix(str(path), 16, "xx", num_layers=3).double().numpy()
+        for path in (tmp_path / "whole.pth", merged)
+    )
+    assert numpy.abs(whole[1:] - sharded[1:]).max() <= 1e-6  # layer 0 has rank dim / 2
+    report = json.loads((tmp_path / "merged.json").read_text())
+    assert report["merged_from"] == [str(tmp_path / "s1"), str(tmp_path / "s2")]
+
+
+def test_merge_takes_shard_folders_only(models, monkeypatch, tmp_path):
+    with pytest.raises(ConfigurationError, match="--merge takes shard folders only"):
+        run_cli(monkeypatch, *arguments(models, "--merge", "s1", "--output", str(tmp_path / "o")))
+    with pytest.raises(ConfigurationError, match=r"give SOURCE_OPTIONS .* \(or --merge SHARD_DIR"):
+        run_cli(monkeypatch, "elmo-align-parallel", "--output", str(tmp_path / "o"))
     assert not list(tmp_path.iterdir())
