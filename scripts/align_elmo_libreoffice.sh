@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Aligns the biLMs of data/elmo-libreoffice/ onto the English one (issue 15): anchors of every
-# language over its LibreOffice help text (allennlp elmo-anchors, tokenised by the language's
-# rules as the biLM's training text was), a seed dictionary from the paragraph-parallel help by
-# co-occurrence (allennlp elmo-dictionary), then one Procrustes map per ELMo layer with CSLS
-# refinement, the round kept chosen on validation pairs (allennlp elmo-align), and precision@1
-# measured on FreeDict pairs that are not identical strings (--test-dictionary). Writes
+# Aligns the biLMs of data/elmo-libreoffice/ onto the English one (issue 15) from the
+# paragraph-parallel LibreOffice help (allennlp elmo-align-parallel: eflomal word alignment both
+# ways, intersected; one Procrustes map per ELMo layer from the aligned tokens' vectors), with
+# precision@1 measured on FreeDict pairs that are not identical strings, retrieving among each
+# biLM's anchors over its whole help text (allennlp elmo-anchors, tokenised by the language's
+# rules as the biLM's training text was). Also writes the co-occurrence seed dictionary of the
+# paragraph pairs (allennlp elmo-dictionary), the seed of the anchor-based alternative
+# (allennlp elmo-align; the README compares the two). Writes
 # data/elmo-libreoffice/<lang>/{align.pth,align.json,dictionary.<lang>-en.txt}. TEXT_DIR is what
 # scripts/libreoffice_from_debian.py writes. About 3 minutes a language on one CPU thread.
 #
@@ -38,8 +40,10 @@ for lang in "${languages[@]}"; do
     "$allennlp" elmo-dictionary "$text_dir/parallel/en-$lang.tsv" --columns 1 0 \
         --languages "$lang" en --output "$elmo/$lang/dictionary.$lang-en.txt" 2>/dev/null
     echo "aligning $lang onto en"
-    "$allennlp" elmo-align "$work/anchors-$lang" "$work/anchors-en" \
-        --dictionary "$elmo/$lang/dictionary.$lang-en.txt" \
-        --test-dictionary "$text_dir/dict/$lang-en.merged.tsv" \
-        --refinement 3 --output "$elmo/$lang/align.pth" 2>/dev/null
+    "$allennlp" elmo-align-parallel "$elmo/$lang/options.json" "$elmo/$lang/weights.hdf5" \
+        "$elmo/en/options.json" "$elmo/en/weights.hdf5" "$text_dir/parallel/en-$lang.tsv" \
+        --columns 1 0 --languages "$lang" en \
+        --dictionary "$text_dir/dict/$lang-en.merged.tsv" \
+        --anchors "$work/anchors-$lang" "$work/anchors-en" \
+        --output "$elmo/$lang/align.pth" 2>/dev/null
 done

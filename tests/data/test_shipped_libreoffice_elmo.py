@@ -1,7 +1,8 @@
 """
 The seven biLMs of data/elmo-libreoffice/ (scripts/train_elmo_libreoffice.sh and
 align_elmo_libreoffice.sh): one geometry, each read by AllenNLP's own `Elmo`, every language but
-English with an orthogonal per-layer alignment onto English and the reports behind it.
+English with an orthogonal per-layer alignment onto English (from the parallel help) and the
+reports behind it.
 """
 
 import json
@@ -11,6 +12,7 @@ import pytest
 import torch
 from allennlp.modules.elmo import Elmo, batch_to_ids
 
+from allennlp_multilang_elmo.common.file_hash import file_hash
 from allennlp_multilang_elmo.modules.alignment_matrix import load_alignment_matrix
 
 ELMO = Path(__file__).resolve().parents[2] / "data" / "elmo-libreoffice"
@@ -49,4 +51,8 @@ def test_allennlp_elmo_reads_the_biLM_and_the_alignment_is_orthogonal(lang):
     assert torch.allclose(matrix @ matrix.transpose(1, 2), identity, atol=1e-4)
     report = json.loads((ELMO / lang / "align.json").read_text())
     assert sorted(report["layers"]) == ["0", "1", "2"]
+    # Learned from the parallel help with the biLMs shipped beside it.
+    assert report["source_weights_sha256"] == file_hash(str(ELMO / lang / "weights.hdf5"))
+    assert report["target_weights_sha256"] == file_hash(str(ELMO / "en" / "weights.hdf5"))
+    assert report["word_alignment"]["source"] == "eflomal"
     assert (ELMO / lang / f"dictionary.{lang}-en.txt").is_file()
