@@ -17,17 +17,26 @@ punctuation) and their average. Two settings:
   language (de, es, fr: GSD; it: its PUD training split; pt: Bosque dev; sv: Talbanken dev), never
   the target's own. Not aligned means trained and evaluated without alignments.
 
+Every multi-source parser trains as many batches as the English-only one (the English trees'
+batches an epoch, `data_loader.batches_per_epoch`): the settings differ in the trees a parser sees,
+not in how long it trains (--multi-source-epochs full: whole passes over all the trees instead).
+
 Every step is kept under --output (default output/replicate): a rerun skips the parsers that are
-trained, resumes one that was interrupted, and evaluates again. Prints the tables as Markdown and
-writes them with all scores to OUTPUT/table.md and OUTPUT/results.json. English-only takes about
-an hour on 2 CPU cores, multi-source several hours.
+trained, resumes one that was interrupted, and reuses the scores of archives it evaluated. A
+parser or archive is tied to the biLM and alignment files it was made from (their SHA-256): a
+parser trained on other files is refused (remove its folder to train it again), and an archive
+with a target's other files is a new archive. Prints the tables as Markdown and writes them with
+all scores to OUTPUT/table.md and OUTPUT/results.json. English-only takes about an hour on 2 CPU
+cores, multi-source about three.
 
     python scripts/replicate.py [--settings english multi-source] [--targets de es ...]
 """
 
 import argparse
 import glob
+import hashlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -36,6 +45,7 @@ from typing import Any, Dict, List, Optional
 
 import torch
 from allennlp.commands.evaluate import evaluate_from_archive
+from allennlp.common import Params
 
 from allennlp_multilang_elmo.modules.elmo_archive_languages import add_language
 
@@ -71,8 +81,47 @@ ROWS = [
 ]
 
 
-def train(run: str, languages: List[str], trees: str, input_: str, aligned: bool, args) -> str:
+def elmo_files(languages: List[str], aligned: List[str], args) -> List[str]:
+    """The biLM and alignment files a parser or archive of `languages` reads."""
+    files = []
+    for lang in languages:
+        files += [
+            os.path.join(args.elmo_dir, lang, name) for name in ("options.json", "weights.hdf5")
+        ]
+        if lang in aligned:
+            files.append(os.path.join(args.elmo_dir, lang, "align.pth"))
+    return files
+
+
+def digest(files: List[str]) -> str:
+    sha = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as f:
+            sha.update(hashlib.sha256(f.read()).digest())
+    return sha.hexdigest()
+
+
+def train(
+    run: str,
+    languages: List[str],
+    trees: str,
+    input_: str,
+    aligned: bool,
+    args,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> str:
     """Trains (or resumes) one parser into `run`; returns its archive."""
+    aligned_languages = [lang for lang in languages if aligned and lang != SHARED]
+    inputs = digest(elmo_files(languages, aligned_languages, args))
+    inputs_file = run + ".elmo-sha256"
+    if os.path.isdir(run):
+        trained_on = open(inputs_file).read().strip() if os.path.isfile(inputs_file) else None
+        if trained_on != inputs:
+            raise SystemExit(
+                f"{run} was not trained on the biLM and alignment files now in {args.elmo_dir} "
+                f"({inputs_file} {'differs' if trained_on else 'is missing'}): remove {run} to "
+                "train it again"
+            )
     archive = os.path.join(run, "model.tar.gz")
     if os.path.isfile(archive):
         return archive
@@ -82,20 +131,47 @@ def train(run: str, languages: List[str], trees: str, input_: str, aligned: bool
         PARSER_VALIDATION=VALIDATION,
         PARSER_LANGUAGES=",".join(languages),
         ELMO_DIR=args.elmo_dir,
-        PARSER_ALIGNED=",".join(lang for lang in languages if aligned and lang != SHARED),
+        PARSER_ALIGNED=",".join(aligned_languages),
         PARSER_INPUT=input_,
         ZERO_ALIGNMENT=zero_alignment(args),
         ACTIVATION_CACHE=os.path.join(args.output, "activation-cache"),
     )
     command = [os.path.join(".venv", "bin", "allennlp"), "train", CONFIG, "-s", run]
-    if args.overrides:
-        command += ["-o", args.overrides]
+    all_overrides = {**(overrides or {}), **json.loads(args.overrides or "{}")}
+    if all_overrides:
+        command += ["-o", json.dumps(all_overrides)]
     if os.path.isdir(run):
         command.append("--recover")
+    with open(inputs_file, "w") as f:
+        f.write(inputs + "\n")
     print(f"training {run} ({input_}, {'aligned' if aligned else 'not aligned'})", flush=True)
     with open(run + ".log", "a") as log:
         subprocess.run(command, env=environment, stdout=log, stderr=log, check=True)
     return archive
+
+
+def english_batches_per_epoch(args) -> int:
+    """The English-only parser's batches an epoch: its trees' sentences over the batch size."""
+    params = Params.from_file(
+        CONFIG,
+        params_overrides=args.overrides,
+        ext_vars={
+            "PARSER_TRAIN": "",
+            "PARSER_VALIDATION": "",
+            "PARSER_LANGUAGES": SHARED,
+            "ELMO_DIR": args.elmo_dir,
+            "PARSER_ALIGNED": "",
+            "PARSER_INPUT": "elmo+upos",
+            "ZERO_ALIGNMENT": "",
+            "ACTIVATION_CACHE": "",
+        },
+    )
+    batch_size = params["data_loader"]["batch_sampler"]["batch_size"]
+    sentences = 0
+    for path in SOURCE_TREES[SHARED]:
+        with open(path, encoding="utf-8") as f:
+            sentences += sum(1 for line in f if line.startswith("1\t"))
+    return math.ceil(sentences / batch_size)
 
 
 def zero_alignment(args) -> str:
@@ -112,7 +188,11 @@ def zero_alignment(args) -> str:
 def with_targets(archive: str, targets: List[str], alignment: Optional[str], args) -> str:
     """`archive` with `targets` added: aligned (`"own"`), not aligned (`None`) or by `"zero"`."""
     name = {"own": "aligned", None: "not-aligned", "zero": "zeroed"}[alignment]
-    output = archive.replace("model.tar.gz", f"model-{'-'.join(targets)}-{name}.tar.gz")
+    files = elmo_files(targets, targets if alignment == "own" else [], args)
+    if alignment == "zero":
+        files.append(zero_alignment(args))
+    version = digest(files)[:12]
+    output = archive.replace("model.tar.gz", f"model-{'-'.join(targets)}-{name}-{version}.tar.gz")
     if os.path.isfile(output):
         return output
     current = archive
@@ -139,12 +219,21 @@ def with_targets(archive: str, targets: List[str], alignment: Optional[str], arg
 
 
 def scores(archive: str, lang: str, pos_input: str, args) -> Dict[str, float]:
+    """UAS and LAS of `archive` on `lang`'s test trees, kept beside the archive once measured."""
+    saved = archive.replace(".tar.gz", f".{lang}-{pos_input}-upos.json")
+    if os.path.isfile(saved):
+        with open(saved) as f:
+            return json.load(f)
     overrides = {
         f"{ELMO}.activation_cache": os.path.join(args.output, "activation-cache"),
         "model.pos_input": pos_input,
     }
     metrics = evaluate_from_archive(archive, TEST[lang], cmd_overrides=overrides)
-    return {"UAS": 100 * metrics[f"UAS_{lang}"], "LAS": 100 * metrics[f"LAS_{lang}"]}
+    result = {"UAS": 100 * metrics[f"UAS_{lang}"], "LAS": 100 * metrics[f"LAS_{lang}"]}
+    with open(saved + ".tmp", "w") as f:
+        json.dump(result, f)
+    os.replace(saved + ".tmp", saved)
+    return result
 
 
 def english_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -168,6 +257,11 @@ def source_treebanks(target: str) -> List[str]:
 
 def multi_source_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
     results: Dict[str, Dict[str, Dict[str, float]]] = {row: {} for row, *_ in ROWS}
+    budget = (
+        {}
+        if args.multi_source_epochs == "full"
+        else {"data_loader.batches_per_epoch": english_batches_per_epoch(args)}
+    )
     for target in args.targets:
         folder = os.path.join(args.output, "multi-source", target)
         sources = [SHARED] + [lang for lang in TARGETS if lang != target]
@@ -178,12 +272,12 @@ def multi_source_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
                 shutil.copy(path, trees + ".tmp")
             os.rename(trees + ".tmp", trees)
         for row, input_, aligned, pos_input in ROWS:
-            train_aligned = aligned is not False
+            train_aligned = aligned is True  # the delexicalised parser reads no alignment
             name = (
                 input_ if aligned is None else f"{input_}-{'aligned' if aligned else 'not-aligned'}"
             )
             run = os.path.join(folder, name)
-            parser = train(run, sources, trees + "/*.conllu", input_, train_aligned, args)
+            parser = train(run, sources, trees + "/*.conllu", input_, train_aligned, args, budget)
             alignment = "zero" if aligned is None else ("own" if aligned else None)
             archive = with_targets(parser, [target], alignment, args)
             results[row][target] = scores(archive, target, pos_input, args)
@@ -224,6 +318,13 @@ def main(argv: List[str]) -> None:
     parser.add_argument("--output", default="output/replicate")
     parser.add_argument(
         "--overrides", default="", help="JSON overrides of every parser's training config"
+    )
+    parser.add_argument(
+        "--multi-source-epochs",
+        default="english",
+        choices=["english", "full"],
+        help="a multi-source parser's epoch: as many batches as the English-only parser's "
+        "(default), or a whole pass over its trees",
     )
     args = parser.parse_args(argv)
     os.chdir(REPO)

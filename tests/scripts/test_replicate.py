@@ -3,11 +3,13 @@
 three parsers for a few batches, adds the targets with `elmo-add-language` and writes the table.
 """
 
+import argparse
 import importlib.util
 import json
 import os
 
 import pytest
+import torch
 from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_multilang_elmo
@@ -32,6 +34,31 @@ def test_multi_source_training_never_sees_the_target():
         for path in replicate.TEST.values()
         if "*" not in path
     )
+
+
+def test_a_parser_trained_on_other_elmo_files_is_refused(tmp_path):
+    elmo_dir = tmp_path / "elmo"
+    write_multilang_elmo(str(elmo_dir), ["en", "de"], elmo_options())
+    run = tmp_path / "de-aligned"
+    run.mkdir()
+    args = argparse.Namespace(elmo_dir=str(elmo_dir), output=str(tmp_path), overrides="")
+    (tmp_path / "de-aligned.elmo-sha256").write_text("0" * 64 + "\n")
+    with pytest.raises(SystemExit, match=f"remove {run}"):
+        replicate.train(str(run), ["en", "de"], "trees", "elmo", True, args)
+    (tmp_path / "de-aligned.elmo-sha256").unlink()
+    with pytest.raises(SystemExit, match="is missing"):
+        replicate.train(str(run), ["en", "de"], "trees", "elmo", True, args)
+
+
+def test_an_archive_names_the_files_of_its_targets(tmp_path):
+    elmo_dir = tmp_path / "elmo"
+    write_multilang_elmo(str(elmo_dir), ["en", "de"], elmo_options())
+    args = argparse.Namespace(elmo_dir=str(elmo_dir))
+    before = replicate.digest(replicate.elmo_files(["de"], ["de"], args))
+    assert before == replicate.digest(replicate.elmo_files(["de"], ["de"], args))
+    assert before != replicate.digest(replicate.elmo_files(["de"], [], args))
+    torch.save(torch.eye(32), elmo_dir / "de" / "align.pth")
+    assert before != replicate.digest(replicate.elmo_files(["de"], ["de"], args))
 
 
 @pytest.mark.end_to_end
@@ -66,5 +93,9 @@ def test_english_setting_writes_the_table(tmp_path, capsys):
     assert table.startswith("**english**") and table.count("\n| ") == 1 + len(replicate.ROWS)
     assert table.strip() in capsys.readouterr().out
     assert sorted(os.listdir(output / "english")) == sorted(
-        ["elmo", "elmo+upos", "upos", "elmo.log", "elmo+upos.log", "upos.log"]
+        [
+            f"{run}{suffix}"
+            for run in ("elmo", "elmo+upos", "upos")
+            for suffix in ("", ".log", ".elmo-sha256")
+        ]
     )
