@@ -28,6 +28,7 @@ local use_elmo = input != "upos";
 local use_pos = input != "elmo";
 local elmo_dim = 128;
 local pos_dim = 32;
+local loader = { batch_sampler: { type: "bucket", batch_size: 32, sorting_keys: ["words"] } };
 
 assert std.member(["elmo+upos", "elmo", "upos"], input) :
   "PARSER_INPUT must be elmo+upos, elmo or upos, not " + input;
@@ -42,7 +43,10 @@ local reader = {
   train_data_path: std.extVar("PARSER_TRAIN"),
   validation_data_path: std.extVar("PARSER_VALIDATION"),
   vocabulary: { non_padded_namespaces: ["*labels"] },
-  data_loader: { batch_sampler: { type: "bucket", batch_size: 32, sorting_keys: ["words"] } },
+  data_loader: loader,
+  // Its own, so that a training override (data_loader.batches_per_epoch) never reaches it:
+  // every validation reads the validation trees once.
+  validation_data_loader: loader,
   model: {
     type: "biaffine_parser_multilang",
     langs_for_early_stop: languages,

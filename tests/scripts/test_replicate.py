@@ -10,6 +10,7 @@ import os
 
 import pytest
 import torch
+from allennlp.common import Params
 from helpers.demo_training import REPO_ROOT
 
 from allennlp_multilang_elmo.modules.tiny_elmo import elmo_options, write_multilang_elmo
@@ -59,6 +60,28 @@ def test_an_archive_names_the_files_of_its_targets(tmp_path):
     assert before != replicate.digest(replicate.elmo_files(["de"], [], args))
     torch.save(torch.eye(32), elmo_dir / "de" / "align.pth")
     assert before != replicate.digest(replicate.elmo_files(["de"], ["de"], args))
+
+
+def test_the_multi_source_batch_budget_leaves_validation_whole():
+    # AllenNLP builds the validation loader from `data_loader` unless the config has its own: a
+    # budget of N batches would then also cut (or cycle) every validation to N batches.
+    ext_vars = dict(
+        PARSER_TRAIN="",
+        PARSER_VALIDATION="",
+        PARSER_LANGUAGES="en,de",
+        ELMO_DIR="elmo",
+        PARSER_ALIGNED="",
+        PARSER_INPUT="elmo+upos",
+        ZERO_ALIGNMENT="",
+        ACTIVATION_CACHE="",
+    )
+    params = Params.from_file(
+        os.path.join(REPO_ROOT, replicate.CONFIG),
+        params_overrides=json.dumps({"data_loader.batches_per_epoch": 3}),
+        ext_vars=ext_vars,
+    ).as_dict(quiet=True)
+    assert params["data_loader"]["batches_per_epoch"] == 3
+    assert "batches_per_epoch" not in params["validation_data_loader"]
 
 
 @pytest.mark.end_to_end
