@@ -15,7 +15,9 @@ punctuation) and their average. Two settings:
   the shared space, so one parser per input serves both rows; only the target's alignment differs.
 - `multi-source`: the paper's protocol: for each target, trees of English and of every other
   language (de, es, fr: GSD; it: its PUD training split; pt: Bosque dev; sv: Talbanken dev), never
-  the target's own. Not aligned means trained and evaluated without alignments.
+  the target's own, and no PUD trees for a target tested on PUD (PUD is parallel: Italian's trees
+  would translate the test sentences), so Italian's trees serve pt and sv only. Not aligned means
+  trained and evaluated without alignments.
 
 Every multi-source parser trains as many batches as the English-only one (the English trees'
 batches an epoch, `data_loader.batches_per_epoch`): the settings differ in the trees a parser sees,
@@ -23,11 +25,12 @@ not in how long it trains (--multi-source-epochs full: whole passes over all the
 
 Every step is kept under --output (default output/replicate): a rerun skips the parsers that are
 trained, resumes one that was interrupted, and reuses the scores of archives it evaluated. A
-parser or archive is tied to the biLM and alignment files it was made from (their SHA-256): a
-parser trained on other files is refused (remove its folder to train it again), and an archive
-with a target's other files is a new archive. Prints the tables as Markdown and writes them with
-all scores to OUTPUT/table.md and OUTPUT/results.json. English-only takes about an hour on 2 CPU
-cores, multi-source about three.
+parser is tied to the trees, biLM and alignment files it was trained on, an archive to its
+targets' files (their SHA-256): a parser trained on other files is refused (remove its folder to
+train it again), and an archive with a target's other files is a new archive. Prints the tables as
+Markdown and writes them with all scores to OUTPUT/table.md and OUTPUT/results.json. On 2 CPU
+cores, two processes (split by --targets) take about 15 minutes for English-only and 35 for
+multi-source.
 
     python scripts/replicate.py [--settings english multi-source] [--targets de es ...]
 """
@@ -66,7 +69,10 @@ SOURCE_TREES = {
     "pt": ["data/ud-more/pt_bosque-ud-dev.conllu"],
     "sv": ["data/ud-more/sv_talbanken-ud-dev.conllu"],
 }
-VALIDATION = "data/ud-pud/en_pud-ud-dev.conllu"
+# PUD is parallel (the same 1,000 sentences in every language): no PUD trees train a parser for a
+# target tested on PUD, whose test sentences they translate.
+PUD = "data/ud-pud/"
+VALIDATION = PUD + "en_pud-ud-dev.conllu"
 SHARED = "en"
 ELMO = "model.text_field_embedder.token_embedders.elmo"
 # (row name, parser input, aligned, UPOS read when evaluating)
@@ -110,17 +116,17 @@ def train(
     args,
     overrides: Optional[Dict[str, Any]] = None,
 ) -> str:
-    """Trains (or resumes) one parser into `run`; returns its archive."""
+    """Trains (or resumes) one parser into `run` on the trees `trees` (a glob): its archive."""
     aligned_languages = [lang for lang in languages if aligned and lang != SHARED]
-    inputs = digest(elmo_files(languages, aligned_languages, args))
-    inputs_file = run + ".elmo-sha256"
+    inputs = digest(sorted(glob.glob(trees)) + elmo_files(languages, aligned_languages, args))
+    inputs_file = run + ".inputs-sha256"
     if os.path.isdir(run):
         trained_on = open(inputs_file).read().strip() if os.path.isfile(inputs_file) else None
         if trained_on != inputs:
             raise SystemExit(
-                f"{run} was not trained on the biLM and alignment files now in {args.elmo_dir} "
-                f"({inputs_file} {'differs' if trained_on else 'is missing'}): remove {run} to "
-                "train it again"
+                f"{run} was not trained on the trees {trees} and the biLM and alignment files "
+                f"now in {args.elmo_dir} ({inputs_file} {'differs' if trained_on else 'is missing'}"
+                f"): remove {run} to train it again"
             )
     archive = os.path.join(run, "model.tar.gz")
     if os.path.isfile(archive):
@@ -250,9 +256,19 @@ def english_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
     return results
 
 
-def source_treebanks(target: str) -> List[str]:
-    """The multi-source training trees for `target`: English's and every other language's."""
-    return [path for lang, paths in SOURCE_TREES.items() if lang != target for path in paths]
+def source_treebanks(target: str) -> Dict[str, List[str]]:
+    """
+    The multi-source training trees for `target` by language: English's and every other
+    language's, but no PUD trees where `target` is tested on PUD (they translate its test
+    sentences), so Italian's trees train the parsers for pt and sv only.
+    """
+    tested_on_pud = TEST[target].startswith(PUD)
+    sources = {
+        lang: [path for path in paths if not (tested_on_pud and path.startswith(PUD))]
+        for lang, paths in SOURCE_TREES.items()
+        if lang != target
+    }
+    return {lang: paths for lang, paths in sources.items() if paths}
 
 
 def multi_source_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -264,11 +280,17 @@ def multi_source_setting(args) -> Dict[str, Dict[str, Dict[str, float]]]:
     )
     for target in args.targets:
         folder = os.path.join(args.output, "multi-source", target)
-        sources = [SHARED] + [lang for lang in TARGETS if lang != target]
+        treebanks = source_treebanks(target)
+        sources = list(treebanks)
+        files = [path for paths in treebanks.values() for path in paths]
         trees = os.path.join(folder, "trees")
+        if os.path.isdir(trees) and sorted(os.listdir(trees)) != sorted(
+            map(os.path.basename, files)
+        ):
+            shutil.rmtree(trees)  # other trees: their parsers are refused by their inputs' hash
         if not os.path.isdir(trees):
             os.makedirs(trees + ".tmp", exist_ok=True)
-            for path in source_treebanks(target):
+            for path in files:
                 shutil.copy(path, trees + ".tmp")
             os.rename(trees + ".tmp", trees)
         for row, input_, aligned, pos_input in ROWS:

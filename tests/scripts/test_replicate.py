@@ -24,12 +24,22 @@ _spec.loader.exec_module(replicate)
 FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "ud_multilang")
 
 
-def test_multi_source_training_never_sees_the_target():
+def test_multi_source_training_never_sees_the_target_nor_its_translations():
     for target in replicate.TARGETS:
         sources = replicate.source_treebanks(target)
-        assert all(os.path.isfile(os.path.join(REPO_ROOT, path)) for path in sources)
-        languages = {os.path.basename(path)[:2] for path in sources}
-        assert languages == {"en", *replicate.TARGETS} - {target}
+        files = [path for paths in sources.values() for path in paths]
+        assert all(os.path.isfile(os.path.join(REPO_ROOT, path)) for path in files)
+        assert all(
+            os.path.basename(path).startswith(f"{lang}_")
+            for lang in sources
+            for path in sources[lang]
+        )
+        tested_on_pud = "ud-pud" in replicate.TEST[target]
+        # PUD is parallel: its Italian trees are translations of the de, es, fr PUD test trees.
+        assert set(sources) == {"en", *replicate.TARGETS} - {target} - (
+            {"it"} if tested_on_pud else set()
+        )
+        assert not (tested_on_pud and any("ud-pud" in path for path in files))
     assert all(
         os.path.isfile(os.path.join(REPO_ROOT, path))
         for path in replicate.TEST.values()
@@ -37,18 +47,25 @@ def test_multi_source_training_never_sees_the_target():
     )
 
 
-def test_a_parser_trained_on_other_elmo_files_is_refused(tmp_path):
+def test_a_parser_trained_on_other_trees_or_elmo_files_is_refused(tmp_path):
     elmo_dir = tmp_path / "elmo"
     write_multilang_elmo(str(elmo_dir), ["en", "de"], elmo_options())
+    trees = tmp_path / "trees"
+    trees.mkdir()
+    (trees / "en.conllu").write_text("1\ta\n")
     run = tmp_path / "de-aligned"
     run.mkdir()
     args = argparse.Namespace(elmo_dir=str(elmo_dir), output=str(tmp_path), overrides="")
-    (tmp_path / "de-aligned.elmo-sha256").write_text("0" * 64 + "\n")
+    files = replicate.elmo_files(["en", "de"], ["de"], args)
+    (tmp_path / "de-aligned.inputs-sha256").write_text("0" * 64 + "\n")
     with pytest.raises(SystemExit, match=f"remove {run}"):
-        replicate.train(str(run), ["en", "de"], "trees", "elmo", True, args)
-    (tmp_path / "de-aligned.elmo-sha256").unlink()
+        replicate.train(str(run), ["en", "de"], f"{trees}/*", "elmo", True, args)
+    (tmp_path / "de-aligned.inputs-sha256").write_text(replicate.digest(files) + "\n")
+    with pytest.raises(SystemExit, match="differs"):  # the trees are part of its inputs
+        replicate.train(str(run), ["en", "de"], f"{trees}/*", "elmo", True, args)
+    (tmp_path / "de-aligned.inputs-sha256").unlink()
     with pytest.raises(SystemExit, match="is missing"):
-        replicate.train(str(run), ["en", "de"], "trees", "elmo", True, args)
+        replicate.train(str(run), ["en", "de"], f"{trees}/*", "elmo", True, args)
 
 
 def test_an_archive_names_the_files_of_its_targets(tmp_path):
@@ -119,6 +136,6 @@ def test_english_setting_writes_the_table(tmp_path, capsys):
         [
             f"{run}{suffix}"
             for run in ("elmo", "elmo+upos", "upos")
-            for suffix in ("", ".log", ".elmo-sha256")
+            for suffix in ("", ".log", ".inputs-sha256")
         ]
     )
