@@ -29,8 +29,8 @@ parser is tied to the trees, biLM and alignment files it was trained on, an arch
 targets' files (their SHA-256): a parser trained on other files is refused (remove its folder to
 train it again), and an archive with a target's other files is a new archive. Prints the tables as
 Markdown and writes them with all scores to OUTPUT/table.md and OUTPUT/results.json. On 2 CPU
-cores, two processes (split by --targets) take about 15 minutes for English-only and 35 for
-multi-source.
+cores, English-only takes about 15 minutes, multi-source about 11 a target (35 in all as two
+processes split by --targets; a last run without --targets then writes the whole table).
 
     python scripts/replicate.py [--settings english multi-source] [--targets de es ...]
 """
