@@ -854,8 +854,6 @@ def merge_parallel_shards(
     within floating-point rounding. `dictionary` is measured among the `anchors` of the two
     biLMs (an `elmo-anchors` folder each; the shards keep no anchors of the parallel text).
     """
-    if not shard_dirs:
-        raise ValueError("give the shard folders to merge")
     if dictionary is not None and anchors is None:
         raise ValueError(
             "a merge measures --dictionary among --anchors SOURCE_DIR TARGET_DIR (elmo-anchors "

@@ -160,21 +160,29 @@ class ElmoAlignParallel(Subcommand):
             help="also test on words that the dictionary translates by themselves",
         )
         subparser.add_argument("--csls-k", type=int, default=10, help="CSLS neighbourhood size")
-        subparser.add_argument(
-            "--max-pairs", type=int, default=None, help="read only the first N lines of PARALLEL"
-        )
-        subparser.add_argument(
-            "--max-sentence-length",
-            type=int,
-            default=400,
-            help="longer sides (tokens) are an error",
-        )
+        add_pair_limit_options(subparser)
         subparser.add_argument(
             "--batch-size", type=int, default=64, help="sentence pairs per batch"
         )
         subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU id; -1 is the CPU")
         subparser.set_defaults(func=elmo_align_parallel_from_args)
         return subparser
+
+
+def add_pair_limit_options(parser: argparse.ArgumentParser) -> None:
+    """
+    `--max-pairs` and `--max-sentence-length`: elmo-word-align takes them too, so that the links
+    it writes for `--word-alignment FILE` are of the pairs this command reads.
+    """
+    parser.add_argument(
+        "--max-pairs", type=int, default=None, help="read only the first N lines of PARALLEL"
+    )
+    parser.add_argument(
+        "--max-sentence-length",
+        type=int,
+        default=400,
+        help="longer sides (tokens) are an error",
+    )
 
 
 def _percent(scores: Optional[Dict[str, float]], method: str) -> str:

@@ -10,6 +10,7 @@ from allennlp.commands.subcommand import Subcommand
 
 from allennlp_multilang_elmo.alignment.parallel_alignment import word_align
 from allennlp_multilang_elmo.alignment.word_alignment import SYMMETRIZATIONS
+from allennlp_multilang_elmo.commands.elmo_align_parallel import add_pair_limit_options
 from allennlp_multilang_elmo.commands.tokenization_options import (
     add_parallel_text_options,
     parallel_languages_from_args,
@@ -40,15 +41,7 @@ class ElmoWordAlign(Subcommand):
             default="intersection",
             help="how eflomal's two directions are combined, as in elmo-align-parallel",
         )
-        subparser.add_argument(
-            "--max-pairs", type=int, default=None, help="read only the first N lines of PARALLEL"
-        )
-        subparser.add_argument(
-            "--max-sentence-length",
-            type=int,
-            default=400,
-            help="longer sides (tokens) are an error, as in elmo-align-parallel",
-        )
+        add_pair_limit_options(subparser)
         subparser.set_defaults(func=elmo_word_align_from_args)
         return subparser
 
