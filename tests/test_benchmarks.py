@@ -20,3 +20,14 @@ def test_elmo_speed_benchmark_runs_on_tiny_models(monkeypatch, capsys, tmp_path)
         # Columns: Elmo tok/s, ours tok/s, ratio, max diff, ...
         assert float(row[4]) <= 1e-5, case
         assert float(row[1]) > 0 and float(row[2]) > 0
+
+
+def test_recurrent_product_benchmark_runs(monkeypatch, capsys):
+    script = os.path.join(REPO_ROOT, "benchmarks", "recurrent_product.py")
+    monkeypatch.setattr(sys, "argv", [script, "--rows", "2", "--threads", "1"])
+    runpy.run_path(script, run_name="__main__")
+    header, row = capsys.readouterr().out.splitlines()
+    assert "baddbmm" in header and "MKL packed" in header
+    threads, rows, *rates = row.split()
+    assert (threads, rows) == ("1", "2")
+    assert all(float(rate.rstrip("%")) > 0 for rate in rates)
