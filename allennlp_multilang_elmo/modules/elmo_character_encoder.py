@@ -122,6 +122,7 @@ class ElmoCharacterEncoder(torch.nn.Module):
         Encodes tokens given as rows of character ids, `(num_tokens, 50)`, into
         `(num_tokens, output_dim)`.
         """
+        characters = characters[:, : self._needed_positions(characters)]
         embedded = torch.nn.functional.embedding(characters, self.char_embedding).transpose(1, 2)
         features = []
         for weight, bias in zip(self.conv_weights, self.conv_biases):
@@ -133,6 +134,19 @@ class ElmoCharacterEncoder(torch.nn.Module):
             gate = torch.sigmoid(gate)
             encoded = gate * encoded + (1 - gate) * torch.relu(nonlinear)
         return torch.addmm(self.projection_bias, encoded, self.projection_weight)
+
+    def _needed_positions(self, characters: torch.Tensor) -> int:
+        """
+        How many character positions the convolutions must see for the same result. Past the
+        longest token, every row repeats its last character (padding), so every window that starts
+        there sees what the first one does in its row: the max over positions is the same with
+        one such window of each width kept. Tokens are short (ELMo pads them to 50), so this
+        drops most of the convolutions' work.
+        """
+        changes = (characters != characters[:, -1:]).any(dim=0).nonzero()
+        last = int(changes[-1]) + 1 if len(changes) else 0
+        widest = max(weight.size(-1) for weight in self.conv_weights)
+        return min(characters.size(-1), last + widest)
 
     def forward(self, characters: torch.Tensor) -> torch.Tensor:
         """
@@ -148,6 +162,8 @@ class ElmoCharacterEncoder(torch.nn.Module):
             is encoded once.
         """
         rows = characters.reshape(-1, characters.size(-1))
+        # Trimmed first: finding the distinct rows costs in proportion to their width.
+        rows = rows[:, : self._needed_positions(rows)]
         distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
         encoded = self.encode_tokens(distinct).index_select(0, inverse)
         return encoded.view(*characters.shape[:-1], -1)

@@ -64,6 +64,17 @@ def max_difference(expected, actual) -> float:
     return max((e - a).abs().max().item() for e, a in zip(expected, actual))
 
 
+def max_relative_difference(expected, actual) -> float:
+    """
+    The largest difference, each layer's relative to its largest value (at least 1): float32
+    rounding is relative, and the LSTM layers' values reach 4.5 here.
+    """
+    return max(
+        (e - a).abs().max().item() / max(1.0, e.abs().max().item())
+        for e, a in zip(expected, actual)
+    )
+
+
 class TestElmoBiLm(AllenNlpTestCase):
     def setup_method(self):
         super().setup_method()
@@ -79,7 +90,13 @@ class TestElmoBiLm(AllenNlpTestCase):
                 expected, actual = reference(char_ids), engine(char_ids)
                 assert torch.equal(expected["mask"], actual["mask"])
                 assert len(actual["activations"]) == 4
-                assert max_difference(expected["activations"], actual["activations"]) <= 1e-5
+                # The convolutions see only the character positions they need, and the kernel
+                # they get for that width rounds differently: over the 120-step sentence, through
+                # three layers with clips, the difference grows to 1.3e-5 on values of 5 (3e-6 of
+                # them), against 5e-6 with all 50 positions.
+                assert (
+                    max_relative_difference(expected["activations"], actual["activations"]) <= 1e-5
+                )
         # The carried states are AllenNLP's too (rounding accumulates over the 120-step sentence).
         for expected, actual in zip(reference._elmo_lstm._states, engine._lstm._states):
             assert (expected - actual).abs().max().item() <= 1e-4
