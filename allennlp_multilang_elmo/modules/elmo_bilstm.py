@@ -5,6 +5,7 @@ import torch
 from allennlp.modules.encoder_base import _EncoderBase
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
+from allennlp_multilang_elmo.modules.elmo_lstm_layer import run_lstm_layer
 from allennlp_multilang_elmo.modules.elmo_weights import lstm_cell_path
 
 LstmState = Tuple[torch.Tensor, torch.Tensor]
@@ -239,41 +240,20 @@ class ElmoBiLstm(_EncoderBase):
         the packed outputs `(2, positions, hidden)` and each sequence's final `(hidden, memory)`,
         each `(2, num_sequences, size)`.
         """
-        cell = self.cell_size
-        recurrent, projection = self.recurrent_weights[layer], self.projections[layer]
         # The input product of all positions at once, bias included.
         gates_from_input = torch.baddbmm(self.biases[layer], inputs, self.input_weights[layer])
-        num_sequences = batch_sizes[0]
         if initial is None:
-            hidden = inputs.new_zeros(2, num_sequences, self.hidden_size)
-            memory = inputs.new_zeros(2, num_sequences, cell)
-        else:
-            hidden, memory = initial
-        outputs: List[torch.Tensor] = []
-        finished_hidden: List[torch.Tensor] = []
-        finished_memory: List[torch.Tensor] = []
-        # One split, not a slice per step: a slice's gradient is a zero tensor of the whole input.
-        step_inputs = gates_from_input.split(batch_sizes, dim=1)
-        for step, active in enumerate(batch_sizes):
-            if active < hidden.size(1):
-                # Sequences `active..` ended at the previous step: keep their final states.
-                finished_hidden.append(hidden[:, active:])
-                finished_memory.append(memory[:, active:])
-                hidden, memory = hidden[:, :active], memory[:, :active]
-            gates = torch.baddbmm(step_inputs[step], hidden, recurrent)
-            input_gate, new_memory, forget_gate, output_gate = gates.chunk(4, dim=-1)
-            memory = (
-                torch.sigmoid(input_gate) * torch.tanh(new_memory)
-                + torch.sigmoid(forget_gate) * memory
+            num_sequences = batch_sizes[0]
+            initial = (
+                inputs.new_zeros(2, num_sequences, self.hidden_size),
+                inputs.new_zeros(2, num_sequences, self.cell_size),
             )
-            if self.cell_clip is not None:
-                memory = torch.clamp(memory, -self.cell_clip, self.cell_clip)
-            hidden = torch.bmm(torch.sigmoid(output_gate) * torch.tanh(memory), projection)
-            if self.projection_clip is not None:
-                hidden = torch.clamp(hidden, -self.projection_clip, self.projection_clip)
-            outputs.append(hidden)
-        finished_hidden.append(hidden)
-        finished_memory.append(memory)
-        # Finished blocks were collected from the last rows upwards.
-        final = (torch.cat(finished_hidden[::-1], dim=1), torch.cat(finished_memory[::-1], dim=1))
-        return torch.cat(outputs, dim=1), final
+        return run_lstm_layer(
+            gates_from_input,
+            self.recurrent_weights[layer],
+            self.projections[layer],
+            batch_sizes,
+            initial,
+            self.cell_clip,
+            self.projection_clip,
+        )
