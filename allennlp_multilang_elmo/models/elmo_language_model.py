@@ -7,7 +7,6 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.data.vocabulary import DEFAULT_OOV_TOKEN, DEFAULT_PADDING_TOKEN
 from allennlp.models.model import Model
-from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
 from allennlp.nn.util import dist_reduce_sum, is_distributed
 from allennlp.training.metrics import Metric
 
@@ -21,6 +20,7 @@ from allennlp_multilang_elmo.modules.elmo_weights import (
     read_elmo_options,
     read_elmo_weights,
 )
+from allennlp_multilang_elmo.modules.sampled_softmax_loss import LogSumExpSampledSoftmaxLoss
 
 
 @Model.register("elmo_bilm_language_model")
@@ -32,12 +32,13 @@ class ElmoLanguageModel(Model):
     connections from the second layer on), computed by this package's engine
     (`ElmoCharacterEncoder`, `ElmoBiLstm`) with its parameters in bilm-tf's layout. The top layer's
     forward half predicts the next word and its backward half the previous one, through one softmax
-    shared by both directions (as in bilm-tf): sampled (TensorFlow's log-uniform sampler) in
-    training, full in evaluation, so validation perplexity is exact. The loss is the mean of the
-    two directions' mean negative log-likelihoods. The LSTM carries each batch row's state to the
-    same row of the next batch (read the corpus with `bilm_text`); a switch between training and
-    evaluation starts again from a zero state, so each training epoch and each validation starts
-    afresh, and the validation perplexity is the one `allennlp evaluate` gives the model.
+    shared by both directions (as in bilm-tf): sampled (TensorFlow's log-uniform sampler,
+    `LogSumExpSampledSoftmaxLoss`) in training, full in evaluation, so validation perplexity is
+    exact. The loss is the mean of the two directions' mean negative log-likelihoods. The LSTM
+    carries each batch row's state to the same row of the next batch (read the corpus with
+    `bilm_text`); a switch between training and evaluation starts again from a zero state, so each
+    training epoch and each validation starts afresh, and the validation perplexity is the one
+    `allennlp evaluate` gives the model.
 
     Dropout is applied to the LSTM's input (the token encodings) and to its top layer's output
     before the softmax; bilm-tf also applied it between LSTM layers, which the engine runs as one
@@ -122,7 +123,7 @@ class ElmoLanguageModel(Model):
                     f"num_samples ({num_samples}) must be smaller than the vocabulary's "
                     f"{num_words} words; lower it, or use the full softmax (num_samples: null)"
                 )
-            self._softmax = SampledSoftmaxLoss(num_words, dim, num_samples)
+            self._softmax = LogSumExpSampledSoftmaxLoss(num_words, dim, num_samples)
         else:
             self._softmax = _FullSoftmaxLoss(num_words, dim)
         self._dropout = torch.nn.Dropout(dropout)
