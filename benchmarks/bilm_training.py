@@ -12,19 +12,34 @@ Spanish column, in real `allennlp train` processes:
   twice the sentences; rates are sentences and predicted tokens (words and the sentence end, per
   direction) per second of the trainer's `training_duration`, which includes a validation pass.
   Processes get `cores / processes` torch threads (the package's default).
+- `speed`: training steps a second of the model alone (forward, backward, gradient clipping and
+  Adam, as the trainer runs them; no data loading) on one thread, for the shipped geometry and the
+  original ELMo's (2x4096_512_2048cnn_2xhighway, 8,192 samples), on the same batches of Bible
+  verses (in stream order), in separate processes. `--engines` times other checkouts of this
+  package too (each run by its `PYTHONPATH`), interleaved round by round, best round each: e.g. the
+  engine before a change, from `git worktree add /tmp/before <commit>`. Each geometry's row also
+  gives the engine's rate in GFLOP/s against this machine's large matrix-product rate, measured in
+  the same run: the multiply-adds of the model's matrix products per position (highway,
+  projection, LSTM layers, the sampled softmax of both directions; forward, and twice that
+  backward). The character convolutions are not counted (their work depends on the tokens'
+  lengths), so the share is a lower bound.
 
     .venv/bin/python benchmarks/bilm_training.py memory [--base-verses 1700] [--batches 8]
     .venv/bin/python benchmarks/bilm_training.py processes [--batches 80] [--processes 1 2]
+    .venv/bin/python benchmarks/bilm_training.py speed [--geometries shipped original]
+        [--rounds 3] [--engines . /tmp/before]
 
 Validation is on the first 128 held-out verses.
 """
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any, Dict, List, Optional
 
 from allennlp_multilang_elmo.data.dataset_readers.bilm_text import BilmTextDatasetReader
@@ -124,6 +139,144 @@ def processes(args: argparse.Namespace, folder: str, validation: str) -> None:
         )
 
 
+# Per geometry: the model options' differences from the shipped recipe (elmo_bilm.libsonnet),
+# sentences a batch, timed batches, negative samples.
+GEOMETRIES: Dict[str, Dict[str, Any]] = {
+    "shipped": {"lstm": {}, "char_cnn": {}, "streams": NUM_STREAMS, "batches": 20, "samples": 1024},
+    "original": {
+        "lstm": {"projection_dim": 512, "dim": 4096},
+        "char_cnn": {
+            "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]],
+            "n_highway": 2,
+        },
+        "streams": 16,
+        "batches": 3,
+        "samples": 8192,
+    },
+}
+WARM_UP_BATCHES = 2
+
+
+def geometry_options(name: str) -> Dict[str, Any]:
+    """The bilm-tf options of a geometry: the shipped recipe's, with the geometry's changes."""
+    import _jsonnet
+
+    recipe = json.loads(
+        _jsonnet.evaluate_snippet(
+            "recipe",
+            'local bilm = import "elmo_bilm.libsonnet"; bilm("es", "train", "validation")',
+            jpathdir=[os.path.join(REPO_ROOT, "training_configs")],
+        )
+    )
+    options = recipe["model"]["options"]
+    geometry = GEOMETRIES[name]
+    return {
+        "lstm": {**options["lstm"], **geometry["lstm"]},
+        "char_cnn": {**options["char_cnn"], **geometry["char_cnn"]},
+    }
+
+
+def training_flops_per_position(options: Dict[str, Any], samples: int) -> float:
+    """
+    See the module's docstring: the matrix products of one training step, per position (the
+    character convolutions, whose cost depends on the tokens' lengths, not counted).
+    """
+    cnn, lstm = options["char_cnn"], options["lstm"]
+    num_filters = sum(count for _, count in cnn["filters"])
+    hidden, cell = lstm["projection_dim"], lstm["dim"]
+    forward_macs = (
+        cnn["n_highway"] * num_filters * 2 * num_filters
+        + num_filters * hidden
+        + 2 * lstm["n_layers"] * (2 * hidden * 4 * cell + cell * hidden)
+    )
+    softmax_macs = 2 * (samples + 1) * hidden
+    return 2 * 3 * (forward_macs + softmax_macs)
+
+
+def speed_worker(args: argparse.Namespace) -> None:
+    """One engine, one geometry: per-batch seconds of training steps, as JSON on stdout."""
+    import torch
+    from allennlp.data import Batch, Vocabulary
+
+    from allennlp_multilang_elmo.models.elmo_language_model import ElmoLanguageModel
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    geometry = GEOMETRIES[args.geometry]
+    streams = geometry["streams"]
+    reader = BilmTextDatasetReader(num_streams=streams, column=SPANISH_COLUMN, language="es")
+    vocab = Vocabulary.from_instances(reader.read(BIBLE), min_count={"tokens": 3})
+    count = streams * (WARM_UP_BATCHES + (args.batches or geometry["batches"]))
+    instances = list(itertools.islice(reader.read(BIBLE), count))
+    model = ElmoLanguageModel(
+        vocab,
+        options=geometry_options(args.geometry),
+        num_samples=geometry["samples"],
+        dropout=0.1,
+        seed=1,
+    )
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
+    seconds, positions = [], []
+    for index in range(0, count, streams):
+        batch = Batch(instances[index : index + streams])
+        batch.index_instances(vocab)
+        tensors = batch.as_tensor_dict()
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        model(**tensors)["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        optimizer.step()
+        seconds.append(time.perf_counter() - start)
+        positions.append(int((tensors["tokens"]["tokens"]["tokens"] > 0).sum()))
+    print(json.dumps({"seconds": seconds[WARM_UP_BATCHES:], "positions": positions}))
+
+
+def speed(args: argparse.Namespace, folder: str, validation: str) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    from elmo_speed import matmul_gflops
+
+    rate = matmul_gflops()
+    print(f"matrix-product rate, one thread: {rate:.1f} GFLOP/s")
+    print("| geometry | engine | tokens/s | vs first | GFLOP/s (of matrix-product rate) |")
+    print("|---|---|---:|---:|---:|")
+    for name in args.geometries:
+        best: Dict[str, float] = {}
+        positions: List[int] = []
+        for _ in range(args.rounds):
+            for engine in args.engines:
+                env = {**os.environ, "PYTHONPATH": os.path.abspath(engine)}
+                env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+                output = subprocess.run(
+                    [sys.executable, __file__, "speed-worker", "--geometry", name]
+                    + (["--batches", str(args.batches)] if args.batches else []),
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
+                if output.returncode != 0:
+                    raise SystemExit(f"{name} on {engine} failed:\n{output.stderr[-3000:]}")
+                result = json.loads(output.stdout.strip().splitlines()[-1])
+                positions = result["positions"][WARM_UP_BATCHES:]
+                best[engine] = min(best.get(engine, float("inf")), sum(result["seconds"]))
+        sentences = GEOMETRIES[name]["streams"] * len(positions)
+        # Predicted tokens: each direction predicts all positions but one per sentence.
+        tokens = sum(positions) - sentences
+        flops = training_flops_per_position(
+            geometry_options(name), GEOMETRIES[name]["samples"]
+        ) * sum(positions)
+        first = best[args.engines[0]]
+        for engine in args.engines:
+            achieved = flops / best[engine] / 1e9
+            print(
+                f"| {name} | {engine} | {tokens / best[engine]:,.0f} | "
+                f"{first / best[engine]:.2f}x | {achieved:.1f} ({achieved / rate:.0%}) |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     cases = parser.add_subparsers(dest="case", required=True)
@@ -134,12 +287,27 @@ def main() -> None:
     processes_case = cases.add_parser("processes")
     processes_case.add_argument("--batches", type=int, default=80, help="batches a process")
     processes_case.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    speed_case = cases.add_parser("speed")
+    speed_case.add_argument(
+        "--geometries", nargs="+", choices=list(GEOMETRIES), default=list(GEOMETRIES)
+    )
+    speed_case.add_argument("--rounds", type=int, default=3)
+    speed_case.add_argument("--batches", type=int, help="timed batches (default: the geometry's)")
+    speed_case.add_argument("--engines", nargs="+", default=[REPO_ROOT], help="package checkouts")
+    worker = cases.add_parser("speed-worker")
+    worker.add_argument("--geometry", choices=list(GEOMETRIES), required=True)
+    worker.add_argument("--batches", type=int)
     args = parser.parse_args()
+    if args.case == "speed-worker":
+        speed_worker(args)
+        return
     with tempfile.TemporaryDirectory() as folder:
         validation = os.path.join(folder, "validation.tsv")
         with open(HELD_OUT, encoding="utf-8") as file:
             write_verses(validation, file.readlines()[:128], 128)
-        {"memory": memory, "processes": processes}[args.case](args, folder, validation)
+        {"memory": memory, "processes": processes, "speed": speed}[args.case](
+            args, folder, validation
+        )
 
 
 if __name__ == "__main__":

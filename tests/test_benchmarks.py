@@ -31,3 +31,16 @@ def test_recurrent_product_benchmark_runs(monkeypatch, capsys):
     threads, rows, *rates = row.split()
     assert (threads, rows) == ("1", "2")
     assert all(float(rate.rstrip("%")) > 0 for rate in rates)
+
+
+def test_bilm_training_speed_benchmark_runs(monkeypatch, capsys):
+    script = os.path.join(REPO_ROOT, "benchmarks", "bilm_training.py")
+    arguments = ["speed", "--geometries", "shipped", "--rounds", "1", "--batches", "1"]
+    monkeypatch.setattr(sys, "argv", [script, *arguments])
+    monkeypatch.syspath_prepend(os.path.dirname(script))
+    runpy.run_path(script, run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("matrix-product rate, one thread:")
+    row = [cell.strip() for cell in lines[-1].strip("|").split("|")]
+    assert row[0] == "shipped" and row[3] == "1.00x"
+    assert float(row[2].replace(",", "")) > 0
