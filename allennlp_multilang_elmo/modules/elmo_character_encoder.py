@@ -122,7 +122,10 @@ class ElmoCharacterEncoder(torch.nn.Module):
         Encodes tokens given as rows of character ids, `(num_tokens, 50)`, into
         `(num_tokens, output_dim)`.
         """
-        characters = characters[:, : self._needed_positions(characters)]
+        return self._encode_trimmed(self._trimmed(characters))
+
+    def _encode_trimmed(self, characters: torch.Tensor) -> torch.Tensor:
+        """`encode_tokens` of rows already cut to the positions they need (`_trimmed`)."""
         embedded = torch.nn.functional.embedding(characters, self.char_embedding).transpose(1, 2)
         features = []
         for weight, bias in zip(self.conv_weights, self.conv_biases):
@@ -134,6 +137,10 @@ class ElmoCharacterEncoder(torch.nn.Module):
             gate = torch.sigmoid(gate)
             encoded = gate * encoded + (1 - gate) * torch.relu(nonlinear)
         return torch.addmm(self.projection_bias, encoded, self.projection_weight)
+
+    def _trimmed(self, characters: torch.Tensor) -> torch.Tensor:
+        """Rows of character ids `(num_tokens, 50)` cut to the positions the convolutions need."""
+        return characters[:, : self._needed_positions(characters)]
 
     def _needed_positions(self, characters: torch.Tensor) -> int:
         """
@@ -161,9 +168,8 @@ class ElmoCharacterEncoder(torch.nn.Module):
             Shape `(..., output_dim)`: each token's encoding. A token that occurs several times
             is encoded once.
         """
-        rows = characters.reshape(-1, characters.size(-1))
         # Trimmed first: finding the distinct rows costs in proportion to their width.
-        rows = rows[:, : self._needed_positions(rows)]
+        rows = self._trimmed(characters.reshape(-1, characters.size(-1)))
         distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
-        encoded = self.encode_tokens(distinct).index_select(0, inverse)
+        encoded = self._encode_trimmed(distinct).index_select(0, inverse)
         return encoded.view(*characters.shape[:-1], -1)
