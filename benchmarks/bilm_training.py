@@ -17,7 +17,7 @@ Spanish column, in real `allennlp train` processes:
   original ELMo's (2x4096_512_2048cnn_2xhighway, 8,192 samples), on the same batches of Bible
   verses (in stream order), in separate processes. `--engines` times other checkouts of this
   package too (each run by its `PYTHONPATH`), interleaved round by round, best round each: e.g. the
-  engine before a change, from `git worktree add /tmp/before <commit>`. Each geometry's row also
+  engine before a change, from `git worktree add ../before <commit>`. Each geometry's row also
   gives the engine's rate in GFLOP/s against this machine's large matrix-product rate, measured in
   the same run: the multiply-adds of the model's matrix products per position (highway,
   projection, LSTM layers, the sampled softmax of both directions; forward, and twice that
@@ -27,7 +27,7 @@ Spanish column, in real `allennlp train` processes:
     .venv/bin/python benchmarks/bilm_training.py memory [--base-verses 1700] [--batches 8]
     .venv/bin/python benchmarks/bilm_training.py processes [--batches 80] [--processes 1 2]
     .venv/bin/python benchmarks/bilm_training.py speed [--geometries shipped original]
-        [--rounds 3] [--engines . /tmp/before]
+        [--rounds 3] [--engines . ../before]
 
 Validation is on the first 128 held-out verses.
 """
@@ -229,7 +229,27 @@ def speed_worker(args: argparse.Namespace) -> None:
         optimizer.step()
         seconds.append(time.perf_counter() - start)
         positions.append(int((tensors["tokens"]["tokens"]["tokens"] > 0).sum()))
-    print(json.dumps({"seconds": seconds[WARM_UP_BATCHES:], "positions": positions}))
+    import allennlp_multilang_elmo
+
+    print(
+        json.dumps(
+            {
+                "seconds": seconds[WARM_UP_BATCHES:],
+                "positions": positions,
+                "package": allennlp_multilang_elmo.__file__,
+            }
+        )
+    )
+
+
+def check_engines(engines: List[str]) -> None:
+    """Each `--engines` folder must be a checkout of this package (else another would be timed)."""
+    for engine in engines:
+        if not os.path.isfile(os.path.join(engine, "allennlp_multilang_elmo", "__init__.py")):
+            raise SystemExit(
+                f"--engines {engine}: not a checkout of this package (no "
+                "allennlp_multilang_elmo/__init__.py in it)"
+            )
 
 
 def speed(args: argparse.Namespace, folder: str, validation: str) -> None:
@@ -238,6 +258,7 @@ def speed(args: argparse.Namespace, folder: str, validation: str) -> None:
     torch.set_num_threads(1)
     from elmo_speed import matmul_gflops
 
+    check_engines(args.engines)
     rate = matmul_gflops()
     print(f"matrix-product rate, one thread: {rate:.1f} GFLOP/s")
     print("| geometry | engine | tokens/s | vs first | GFLOP/s (of matrix-product rate) |")
@@ -259,6 +280,9 @@ def speed(args: argparse.Namespace, folder: str, validation: str) -> None:
                 if output.returncode != 0:
                     raise SystemExit(f"{name} on {engine} failed:\n{output.stderr[-3000:]}")
                 result = json.loads(output.stdout.strip().splitlines()[-1])
+                imported = os.path.realpath(result["package"])
+                if not imported.startswith(os.path.realpath(engine) + os.sep):
+                    raise SystemExit(f"--engines {engine}: the worker imported {imported} instead")
                 positions = result["positions"][WARM_UP_BATCHES:]
                 best[engine] = min(best.get(engine, float("inf")), sum(result["seconds"]))
         sentences = GEOMETRIES[name]["streams"] * len(positions)

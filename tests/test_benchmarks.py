@@ -4,6 +4,7 @@ import os
 import runpy
 import sys
 
+import pytest
 from helpers.demo_training import REPO_ROOT
 
 
@@ -44,3 +45,11 @@ def test_bilm_training_speed_benchmark_runs(monkeypatch, capsys):
     row = [cell.strip() for cell in lines[-1].strip("|").split("|")]
     assert row[0] == "shipped" and row[3] == "1.00x"
     assert float(row[2].replace(",", "")) > 0
+
+
+def test_bilm_training_speed_benchmark_refuses_a_folder_that_is_no_checkout(monkeypatch, tmp_path):
+    script = os.path.join(REPO_ROOT, "benchmarks", "bilm_training.py")
+    monkeypatch.setattr(sys, "argv", [script, "speed", "--engines", REPO_ROOT, str(tmp_path)])
+    monkeypatch.syspath_prepend(os.path.dirname(script))
+    with pytest.raises(SystemExit, match=f"--engines {tmp_path}: not a checkout"):
+        runpy.run_path(script, run_name="__main__")
