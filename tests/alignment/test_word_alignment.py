@@ -135,4 +135,9 @@ def test_eflomal_gives_one_token_of_its_own_to_a_token_with_a_no_break_space():
     # eflomal splits its input lines at whitespace; each of our tokens must stay one token.
     source = [["10\u00a0000", "km", "."]] * 4 + [["a", "b"]] * 4
     links, _ = eflomal_alignment(source, source)
-    assert all(max(i for i, _ in pair_links) < len(s) for pair_links, s in zip(links, source))
+    assert all(
+        i < len(s) and j < len(s) for pair_links, s in zip(links, source) for i, j in pair_links
+    )
+    # eflomal samples from a clock seed and now and then leaves a pair without links (seen in a
+    # full run of the suite): some of the four pairs with the no-break space must have them.
+    assert any(links[:4])
