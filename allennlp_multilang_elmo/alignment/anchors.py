@@ -4,7 +4,6 @@ layer, the mean of the word's contextual vectors over all its occurrences in a c
 running sums per type and layer, so memory grows with the vocabulary, never with the corpus.
 """
 
-import functools
 import itertools
 import json
 import logging
@@ -24,6 +23,10 @@ from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.file_hash import file_hash
 from allennlp_multilang_elmo.common.shards import check_shard_set
 from allennlp_multilang_elmo.common.text_files import numbered_lines
+from allennlp_multilang_elmo.data.token_indexers.cached_elmo_characters_indexer import (
+    padded_character_ids,
+    word_character_ids,
+)
 from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
     LanguageRulesTokenizer,
 )
@@ -267,16 +270,11 @@ def read_vocabulary(path: str) -> List[str]:
     return words
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _word_character_ids(word: str) -> torch.Tensor:
-    return torch.tensor(ELMoCharacterMapper().convert_word_to_char_ids(word), dtype=torch.int16)
-
-
 def character_ids(batch: Sequence[Sequence[str]]) -> torch.Tensor:
     """
     The `(batch_size, timesteps, 50)` ELMo character ids of `batch`, equal to AllenNLP's
-    `batch_to_ids`, converting each distinct word once (and frequent words once per run, through a
-    bounded cache): with small models, `batch_to_ids` costs more than the biLM.
+    `batch_to_ids`, converting each distinct word once (and frequent words once per run, through
+    `word_character_ids`): with small models, `batch_to_ids` costs more than the biLM.
     """
     rows: Dict[str, int] = {}
     positions = torch.zeros(len(batch), max(map(len, batch)), dtype=torch.long)
@@ -284,9 +282,12 @@ def character_ids(batch: Sequence[Sequence[str]]) -> torch.Tensor:
         positions[sentence_index, : len(sentence)] = torch.tensor(
             [rows.setdefault(word, len(rows) + 1) for word in sentence], dtype=torch.long
         )
-    padding = torch.zeros(ELMoCharacterMapper.max_word_length, dtype=torch.int16)
-    table = torch.stack([padding] + [_word_character_ids(word) for word in rows])
-    return table[positions].long()
+    # Row 0 pads: positions count words from 1.
+    table = padded_character_ids(
+        [[0] * ELMoCharacterMapper.max_word_length] + [word_character_ids(word) for word in rows],
+        len(rows) + 1,
+    )
+    return table[positions]
 
 
 def _batches(sentences: Iterable[List[str]], batch_size: int) -> Iterator[List[List[str]]]:

@@ -6,11 +6,14 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path
 from allennlp.data import DatasetReader, Instance, Token, TokenIndexer, Tokenizer
 from allennlp.data.fields import TextField
-from allennlp.data.token_indexers import ELMoTokenCharactersIndexer, SingleIdTokenIndexer
+from allennlp.data.token_indexers import SingleIdTokenIndexer
 from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 
 from allennlp_multilang_elmo.common.corpus_files import corpus_files
 from allennlp_multilang_elmo.common.text_files import positioned_lines
+from allennlp_multilang_elmo.data.token_indexers.cached_elmo_characters_indexer import (
+    CachedELMoTokenCharactersIndexer,
+)
 from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
     LanguageRulesTokenizer,
 )
@@ -72,7 +75,7 @@ class BilmTextDatasetReader(DatasetReader):
         Any AllenNLP tokenizer instead (`{"type": "language_rules", "pretokenized": true}` for
         text already tokenised, one token per space-separated string).
     token_indexers : `Dict[str, TokenIndexer]`, optional
-        Default: `{"elmo": elmo_characters, "tokens": single_id}` (characters in, word ids as
+        Default: `{"elmo": elmo_characters_cached, "tokens": single_id}` (characters in, word ids as
         the language model's targets).
     max_sentence_length : `int`, optional (default = `200`)
         Longer sentences are cut into pieces of at most this many tokens, each a sentence.
@@ -102,7 +105,7 @@ class BilmTextDatasetReader(DatasetReader):
         self._column = column
         self._tokenizer = tokenizer or LanguageRulesTokenizer(language)
         self._token_indexers = token_indexers or {
-            "elmo": ELMoTokenCharactersIndexer(),
+            "elmo": CachedELMoTokenCharactersIndexer(),
             "tokens": SingleIdTokenIndexer(),
         }
         self._max_sentence_length = max_sentence_length

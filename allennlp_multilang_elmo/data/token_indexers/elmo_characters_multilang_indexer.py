@@ -1,10 +1,9 @@
 from copy import copy
 from typing import Dict, List, Optional
 
+import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
-from allennlp.common.util import pad_sequence_to_length
-from allennlp.data.token_indexers.elmo_indexer import ELMoTokenCharactersIndexer
 from allennlp.data.token_indexers.token_indexer import IndexedTokenList, TokenIndexer
 from allennlp.data.tokenizers import Token
 from allennlp.data.vocabulary import Vocabulary
@@ -14,18 +13,22 @@ from allennlp_multilang_elmo.common.language_codes import (
     check_language,
     encode_language,
 )
+from allennlp_multilang_elmo.data.token_indexers.cached_elmo_characters_indexer import (
+    CachedELMoTokenCharactersIndexer,
+)
 
 
 @TokenIndexer.register("elmo_characters_multilang")
-class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
+class ELMoTokenCharactersMultiLangIndexer(CachedELMoTokenCharactersIndexer):
     """
-    AllenNLP's `elmo_characters` indexer that also emits the instance's language, so that the
-    language reaches `elmo_token_embedder_multilang` through the batch, with any model (e.g. the
-    stock `biaffine_parser`) and with batches that mix languages. Its output is
-    `{"elmo_tokens": (timesteps, 50) character ids, "lang": (timesteps, 16) language code bytes}`,
-    which `BasicTextFieldEmbedder` passes to the embedder as `forward(elmo_tokens=..., lang=...)`.
-    The language is repeated for every token (and all zeros for padding) so that AllenNLP's
-    `get_text_field_mask`, which may pick either tensor, still finds the right mask.
+    AllenNLP's `elmo_characters` indexer (as `elmo_characters_cached`) that also emits the
+    instance's language, so that the language reaches `elmo_token_embedder_multilang` through the
+    batch, with any model (e.g. the stock `biaffine_parser`) and with batches that mix languages.
+    Its output is `{"elmo_tokens": (timesteps, 50) character ids, "lang": (timesteps, 16) language
+    code bytes}`, which `BasicTextFieldEmbedder` passes to the embedder as
+    `forward(elmo_tokens=..., lang=...)`. The language is repeated for every token (and all zeros
+    for padding) so that AllenNLP's `get_text_field_mask`, which may pick either tensor, still
+    finds the right mask.
 
     The language does not come from the vocabulary: the dataset reader binds it per instance (see
     `for_language`, used by `universal_dependencies_multilang`'s `apply_token_indexers`), so
@@ -51,8 +54,7 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
         tokens_to_add: Optional[Dict[str, int]] = None,
         token_min_padding_length: int = 0,
     ) -> None:
-        # AllenNLP's parent accepts `None` (its default) but does not annotate it as Optional.
-        super().__init__(namespace, tokens_to_add, token_min_padding_length)  # type: ignore[arg-type]
+        super().__init__(namespace, tokens_to_add, token_min_padding_length)
         self._language = check_language(language) if language is not None else None
 
     @property
@@ -84,12 +86,9 @@ class ELMoTokenCharactersMultiLangIndexer(ELMoTokenCharactersIndexer):
     ) -> Dict[str, torch.Tensor]:
         tensors = super().as_padded_tensor_dict(tokens, padding_lengths)
         # An empty field (padding in a ListField) has no language: all zeros, like its characters.
-        tensors["lang"] = torch.tensor(
-            pad_sequence_to_length(
-                tokens["lang"],
-                padding_lengths["elmo_tokens"],
-                default_value=lambda: [0] * LANGUAGE_CODE_LENGTH,
-            ),
-            dtype=torch.uint8,
-        ).reshape(-1, LANGUAGE_CODE_LENGTH)
+        length = padding_lengths["elmo_tokens"]
+        languages = numpy.zeros((length, LANGUAGE_CODE_LENGTH), dtype=numpy.uint8)
+        if tokens["lang"] and length:
+            languages[: min(len(tokens["lang"]), length)] = tokens["lang"][:length]
+        tensors["lang"] = torch.from_numpy(languages)
         return tensors
