@@ -23,11 +23,17 @@ Spanish column, in real `allennlp train` processes:
   projection, LSTM layers, the sampled softmax of both directions; forward, and twice that
   backward). The character convolutions are not counted (their work depends on the tokens'
   lengths), so the share is a lower bound.
+- `epoch`: a whole `allennlp train` epoch of the shipped Spanish Bible biLM
+  (`training_configs/elmo_bible.jsonnet`, its full held-out validation included) on one thread,
+  for each of `--engines` (each run with its own config, data and `PYTHONPATH`, interleaved round
+  by round, best round each): the trainer's `training_duration` and tokens a second (the words
+  predicted per direction, as in `data/elmo-bible/es/training.json`), and the held-out perplexity.
 
     .venv/bin/python benchmarks/bilm_training.py memory [--base-verses 1700] [--batches 8]
     .venv/bin/python benchmarks/bilm_training.py processes [--batches 80] [--processes 1 2]
     .venv/bin/python benchmarks/bilm_training.py speed [--geometries shipped original]
         [--rounds 3] [--engines . ../before]
+    .venv/bin/python benchmarks/bilm_training.py epoch [--rounds 1] [--engines . ../before]
 
 Validation is on the first 128 held-out verses.
 """
@@ -301,6 +307,46 @@ def speed(args: argparse.Namespace, folder: str, validation: str) -> None:
             )
 
 
+def epoch(args: argparse.Namespace, folder: str, validation: str) -> None:
+    check_engines(args.engines)
+    sentences = BilmTextDatasetReader(column=SPANISH_COLUMN, language="es").read_sentences(BIBLE)
+    tokens = sum(len(words) + 1 for words in sentences)
+    best: Dict[str, float] = {}
+    perplexity: Dict[str, float] = {}
+    for round_index in range(args.rounds):
+        for index, engine in enumerate(args.engines):
+            engine = os.path.abspath(engine)
+            env = {**os.environ, "PYTHONPATH": engine, "BILM_LANGUAGE": "es"}
+            env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+            out = os.path.join(folder, f"epoch-{round_index}-{index}")
+            overrides = json.dumps({"trainer.num_epochs": 1})
+            command = [ALLENNLP, "train", "training_configs/elmo_bible.jsonnet", "-s", out]
+            with open(out + ".log", "w") as log:
+                status = subprocess.run(
+                    command + ["-o", overrides], cwd=engine, env=env, stdout=log, stderr=log
+                ).returncode
+            if status != 0:
+                with open(out + ".log") as file:
+                    raise SystemExit(f"allennlp train failed ({engine}):\n{file.read()[-3000:]}")
+            with open(os.path.join(out, "metrics.json")) as file:
+                metrics = json.load(file)
+            hours, minutes, seconds = metrics["training_duration"].split(":")
+            duration = 3600 * int(hours) + 60 * int(minutes) + float(seconds)
+            best[engine] = min(best.get(engine, float("inf")), duration)
+            perplexity[engine] = metrics["validation_perplexity"]
+            print(f"round {round_index + 1}, {engine}: {duration:.1f} s", flush=True)
+    print(f"\n{tokens:,} tokens an epoch")
+    print("| engine | epoch seconds | tokens/s | vs first | held-out perplexity |")
+    print("|---|---:|---:|---:|---:|")
+    first = best[os.path.abspath(args.engines[0])]
+    for engine in args.engines:
+        seconds = best[os.path.abspath(engine)]
+        print(
+            f"| {engine} | {seconds:.1f} | {tokens / seconds:,.0f} | {first / seconds:.2f}x | "
+            f"{perplexity[os.path.abspath(engine)]:.2f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     cases = parser.add_subparsers(dest="case", required=True)
@@ -318,6 +364,9 @@ def main() -> None:
     speed_case.add_argument("--rounds", type=int, default=3)
     speed_case.add_argument("--batches", type=int, help="timed batches (default: the geometry's)")
     speed_case.add_argument("--engines", nargs="+", default=[REPO_ROOT], help="package checkouts")
+    epoch_case = cases.add_parser("epoch")
+    epoch_case.add_argument("--rounds", type=int, default=1)
+    epoch_case.add_argument("--engines", nargs="+", default=[REPO_ROOT], help="package checkouts")
     worker = cases.add_parser("speed-worker")
     worker.add_argument("--geometry", choices=list(GEOMETRIES), required=True)
     worker.add_argument("--batches", type=int)
@@ -329,7 +378,7 @@ def main() -> None:
         validation = os.path.join(folder, "validation.tsv")
         with open(HELD_OUT, encoding="utf-8") as file:
             write_verses(validation, file.readlines()[:128], 128)
-        {"memory": memory, "processes": processes, "speed": speed}[args.case](
+        {"memory": memory, "processes": processes, "speed": speed, "epoch": epoch}[args.case](
             args, folder, validation
         )
 

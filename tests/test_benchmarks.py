@@ -47,9 +47,10 @@ def test_bilm_training_speed_benchmark_runs(monkeypatch, capsys):
     assert float(row[2].replace(",", "")) > 0
 
 
-def test_bilm_training_speed_benchmark_refuses_a_folder_that_is_no_checkout(monkeypatch, tmp_path):
+@pytest.mark.parametrize("case", ["speed", "epoch"])
+def test_bilm_training_benchmarks_refuse_a_folder_that_is_no_checkout(monkeypatch, tmp_path, case):
     script = os.path.join(REPO_ROOT, "benchmarks", "bilm_training.py")
-    monkeypatch.setattr(sys, "argv", [script, "speed", "--engines", REPO_ROOT, str(tmp_path)])
+    monkeypatch.setattr(sys, "argv", [script, case, "--engines", REPO_ROOT, str(tmp_path)])
     monkeypatch.syspath_prepend(os.path.dirname(script))
     with pytest.raises(SystemExit, match=f"--engines {tmp_path}: not a checkout"):
         runpy.run_path(script, run_name="__main__")
