@@ -27,8 +27,9 @@ def word_character_ids(word: str) -> List[int]:
 
 def padded_character_ids(rows: List[List[int]], length: int) -> torch.Tensor:
     """
-    `rows` of 50 character ids as a `(length, 50)` tensor, cut or padded with zero rows (as
-    AllenNLP's `elmo_characters` pads them, except that no rows are `(0, 50)`, not `(0,)`).
+    `rows` of 50 character ids as a `(length, 50)` tensor, cut or padded with zero rows as
+    AllenNLP's `elmo_characters` pads them (for `length` 0 a `(0, 50)` tensor, where AllenNLP's
+    list conversion gives one of shape `(0,)`).
     """
     padded = numpy.zeros((length, ELMoCharacterMapper.max_word_length), dtype=numpy.int64)
     if rows and length:
@@ -42,8 +43,8 @@ class CachedELMoTokenCharactersIndexer(ELMoTokenCharactersIndexer):
     """
     AllenNLP's `elmo_characters` indexer, with the same ids and the same tensors, faster: each
     distinct word's ids come from `word_character_ids` (computed once while the word is frequent)
-    and an instance's ids are padded through numpy. On a verse of 28 words, 100 us against 20 us;
-    about a tenth of the time of a biLM training epoch was this indexer's.
+    and an instance's ids are padded through numpy: on a verse of 28 words, 20 us against 100 us
+    (the biLM's data loader: 10.1 ms a batch of 64 verses against 25.5 ms).
 
     Registered as a `TokenIndexer` with name "elmo_characters_cached".
 
