@@ -27,7 +27,10 @@ def full_softmax_negative_log_likelihood(
         logits = torch.addmm(bias, embeddings, weight.t())
         return torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
     positions = embeddings.size(0)
-    rows = positions if embeddings.device.type != "cpu" else max(16, _BLOCK_ELEMENTS // len(weight))
+    if embeddings.device.type == "cpu":
+        rows = max(16, _BLOCK_ELEMENTS // len(weight))
+    else:
+        rows = max(1, positions)
     total = embeddings.new_zeros(())
     for start in range(0, positions, rows):
         logits = torch.addmm(bias, embeddings[start : start + rows], weight.t())

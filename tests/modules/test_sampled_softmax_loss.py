@@ -88,3 +88,10 @@ def test_full_softmax_without_gradient_in_blocks_equals_log_softmax(num_words):
     loss = full_softmax_negative_log_likelihood(embeddings, weight, bias, targets)
     (grad,) = torch.autograd.grad(loss, [embeddings])
     assert (grad - expected_grad).abs().max().item() <= 1e-6 * expected_grad.abs().max().item()
+
+
+def test_full_softmax_of_no_positions_is_zero():
+    weight, bias = torch.randn(300, DIM), torch.randn(300)
+    embeddings, targets = torch.randn(0, DIM), torch.zeros(0, dtype=torch.long)
+    loss = full_softmax_negative_log_likelihood(embeddings, weight, bias, targets)
+    assert loss.item() == 0.0
