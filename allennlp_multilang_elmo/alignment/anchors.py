@@ -24,7 +24,7 @@ from allennlp_multilang_elmo.common.file_hash import file_hash
 from allennlp_multilang_elmo.common.shards import check_shard_set
 from allennlp_multilang_elmo.common.text_files import numbered_lines
 from allennlp_multilang_elmo.data.token_indexers.cached_elmo_characters_indexer import (
-    padded_character_ids,
+    padded_rows,
     word_character_ids,
 )
 from allennlp_multilang_elmo.data.tokenizers.language_rules_tokenizer import (
@@ -283,7 +283,7 @@ def character_ids(batch: Sequence[Sequence[str]]) -> torch.Tensor:
             [rows.setdefault(word, len(rows) + 1) for word in sentence], dtype=torch.long
         )
     # Row 0 pads: positions count words from 1.
-    table = padded_character_ids(
+    table = padded_rows(
         [[0] * ELMoCharacterMapper.max_word_length] + [word_character_ids(word) for word in rows],
         len(rows) + 1,
     )

@@ -10,6 +10,7 @@ from allennlp.data.token_indexers.elmo_indexer import (
 from allennlp.data.token_indexers.token_indexer import IndexedTokenList, TokenIndexer
 from allennlp.data.tokenizers import Token
 from allennlp.data.vocabulary import Vocabulary
+from numpy.typing import DTypeLike
 
 _MAPPER = ELMoCharacterMapper()
 
@@ -25,13 +26,18 @@ def word_character_ids(word: str) -> List[int]:
     return _MAPPER.convert_word_to_char_ids(word)
 
 
-def padded_character_ids(rows: List[List[int]], length: int) -> torch.Tensor:
+def padded_rows(
+    rows: List[List[int]],
+    length: int,
+    width: int = ELMoCharacterMapper.max_word_length,
+    dtype: DTypeLike = numpy.int64,
+) -> torch.Tensor:
     """
-    `rows` of 50 character ids as a `(length, 50)` tensor, cut or padded with zero rows as
-    AllenNLP's `elmo_characters` pads them (for `length` 0 a `(0, 50)` tensor, where AllenNLP's
-    list conversion gives one of shape `(0,)`).
+    `rows` of `width` ids (by default ELMo's 50 character ids) as a `(length, width)` tensor, cut
+    or padded with zero rows as AllenNLP's `elmo_characters` pads them (for `length` 0 a
+    `(0, width)` tensor, where AllenNLP's list conversion gives one of shape `(0,)`).
     """
-    padded = numpy.zeros((length, ELMoCharacterMapper.max_word_length), dtype=numpy.int64)
+    padded = numpy.zeros((length, width), dtype=dtype)
     if rows and length:
         # numpy converts nested lists several times faster than torch.
         padded[: min(len(rows), length)] = rows[:length]
@@ -80,8 +86,4 @@ class CachedELMoTokenCharactersIndexer(ELMoTokenCharactersIndexer):
     def as_padded_tensor_dict(
         self, tokens: IndexedTokenList, padding_lengths: Dict[str, int]
     ) -> Dict[str, torch.Tensor]:
-        return {
-            "elmo_tokens": padded_character_ids(
-                tokens["elmo_tokens"], padding_lengths["elmo_tokens"]
-            )
-        }
+        return {"elmo_tokens": padded_rows(tokens["elmo_tokens"], padding_lengths["elmo_tokens"])}

@@ -15,6 +15,7 @@ from allennlp_multilang_elmo.common.language_codes import (
 )
 from allennlp_multilang_elmo.data.token_indexers.cached_elmo_characters_indexer import (
     CachedELMoTokenCharactersIndexer,
+    padded_rows,
 )
 
 
@@ -86,9 +87,7 @@ class ELMoTokenCharactersMultiLangIndexer(CachedELMoTokenCharactersIndexer):
     ) -> Dict[str, torch.Tensor]:
         tensors = super().as_padded_tensor_dict(tokens, padding_lengths)
         # An empty field (padding in a ListField) has no language: all zeros, like its characters.
-        length = padding_lengths["elmo_tokens"]
-        languages = numpy.zeros((length, LANGUAGE_CODE_LENGTH), dtype=numpy.uint8)
-        if tokens["lang"] and length:
-            languages[: min(len(tokens["lang"]), length)] = tokens["lang"][:length]
-        tensors["lang"] = torch.from_numpy(languages)
+        tensors["lang"] = padded_rows(
+            tokens["lang"], padding_lengths["elmo_tokens"], LANGUAGE_CODE_LENGTH, numpy.uint8
+        )
         return tensors
