@@ -11,7 +11,6 @@ import pytest
 from allennlp.common.checks import ConfigurationError
 from helpers.cli import run_cli
 from helpers.demo_training import FIXTURES
-from helpers.demo_training import train_demo as train
 
 from allennlp_multilang_elmo.commands.attachment_table import attachment_table, language_scores
 
@@ -22,23 +21,6 @@ pytestmark = pytest.mark.end_to_end
 def trained(tiny_demo_run):
     """A parser trained on en, de and fr, reading with data loader workers."""
     return tiny_demo_run
-
-
-def test_distributed_training_on_cpu(tmp_path):
-    # Two gloo processes: the reader shards the balanced stream, the metric reduces per language.
-    serialization_dir = train(
-        tmp_path,
-        {
-            "data_loader": {"max_instances_in_memory": 24, "batch_sampler": {"batch_size": 4}},
-            "distributed": {"cuda_devices": [-1, -1]},
-        },
-    )
-    metrics = json.loads((serialization_dir / "metrics.json").read_text())
-    assert {"peak_worker_0_memory_MB", "peak_worker_1_memory_MB"} <= set(metrics)
-    for lang in ["en", "de", "fr", "es", "it"]:
-        assert 0.0 <= metrics[f"validation_UAS_{lang}"] <= 1.0
-    expected = sum(metrics[f"validation_UAS_{lang}"] for lang in ["en", "de", "fr"]) / 3
-    assert metrics["validation_UAS_AVG"] == pytest.approx(expected)
 
 
 def test_write_tiny_elmo_never_overwrites_without_force(tmp_path, monkeypatch):

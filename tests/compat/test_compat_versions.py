@@ -13,6 +13,7 @@ from typing import Callable, Dict, Iterator
 
 import pytest
 import torch
+from allennlp.commands.train import TrainModel
 from allennlp.common.file_utils import TensorCache
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models import archival
@@ -38,6 +39,7 @@ from allennlp_multilang_elmo.compat import (
     attachment_scores,
     best_model_file,
     data_loader_spawn,
+    distributed_end,
     elmo_archives,
     initializer_guard,
     nltk_data,
@@ -138,6 +140,7 @@ PATCHES = {
     initializer_guard: _nothing_patched(InitializerApplicator, "__call__"),
     best_model_file: _nothing_patched(gradient_descent_trainer, "os", "hardlink_or_copy"),
     resumed_epoch_loss: _nothing_patched(training_util, "get_metrics"),
+    distributed_end: _nothing_patched(TrainModel, "run"),
 }
 
 
