@@ -1,6 +1,6 @@
 """
 Run-time fixes that let AllenNLP 2.10.1 and allennlp-models 2.10.1 work on Python 3.11 with torch
-2.x and numpy 2 (B5 to B13, B17 to B19), and that make every config using the multilingual embedder
+2.x and numpy 2 (B5 to B13, B17 to B20), and that make every config using the multilingual embedder
 safe without extra config lines (B14 to B16). Each module fixes one breakage, numbered as in
 `README.md` in this folder, which lists every patch with its upstream cause, the versions it is
 for, the test that shows the breakage and when it can go; the module's docstring says what breaks
@@ -17,6 +17,7 @@ from allennlp_multilang_elmo.compat import (
     attachment_scores,
     best_model_file,
     data_loader_spawn,
+    data_loader_worker_start,
     distributed_end,
     elmo_archives,
     initializer_guard,
@@ -40,6 +41,7 @@ _PATCHES = (
     best_model_file,  # B17
     resumed_epoch_loss,  # B18
     distributed_end,  # B19
+    data_loader_worker_start,  # B20
 )
 
 
