@@ -17,7 +17,7 @@ from allennlp_multilang_elmo.compat import (
     attachment_scores,
     best_model_file,
     data_loader_spawn,
-    data_loader_worker_start,
+    data_loader_workers,
     distributed_end,
     elmo_archives,
     initializer_guard,
@@ -41,7 +41,7 @@ _PATCHES = (
     best_model_file,  # B17
     resumed_epoch_loss,  # B18
     distributed_end,  # B19
-    data_loader_worker_start,  # B20
+    data_loader_workers,  # B20
 )
 
 

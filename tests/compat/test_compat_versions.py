@@ -39,7 +39,7 @@ from allennlp_multilang_elmo.compat import (
     attachment_scores,
     best_model_file,
     data_loader_spawn,
-    data_loader_worker_start,
+    data_loader_workers,
     distributed_end,
     elmo_archives,
     initializer_guard,
@@ -142,7 +142,7 @@ PATCHES = {
     best_model_file: _nothing_patched(gradient_descent_trainer, "os", "hardlink_or_copy"),
     resumed_epoch_loss: _nothing_patched(training_util, "get_metrics"),
     distributed_end: _nothing_patched(TrainModel, "run"),
-    data_loader_worker_start: _nothing_patched(
+    data_loader_workers: _nothing_patched(
         MultiProcessDataLoader,
         "_iter_batches",
         "iter_instances",

@@ -161,12 +161,12 @@ class ExactResumeCallback(TrainerCallback):
 
     It assumes that, as with AllenNLP's data loaders and samplers, the data loader does not draw
     from torch's generator and the model only draws from it, and a data loader without
-    `batches_per_epoch` and with at most one worker (a worker seeds its generators from the main
-    process's, compat B20; several hand over their data in the order they finish it). It finds the
-    data position by wrapping the trainer's `data_loader` (attribute access passes through). In
-    distributed training, where only the first process writes checkpoints, every process's states
-    are gathered into each checkpoint (the callback wraps the checkpointer's `save_checkpoint`),
-    and each process resumes from its own: resume with as many processes as the run had.
+    `batches_per_epoch` (data-loader workers seed their generators from the main process's and are
+    taken in turn: compat B20). It finds the data position by wrapping the trainer's `data_loader`
+    (attribute access passes through). In distributed training, where only the first process writes
+    checkpoints, every process's states are gathered into each checkpoint (the callback wraps the
+    checkpointer's `save_checkpoint`), and each process resumes from its own: resume with as many
+    processes as the run had.
 
     Registered as a `TrainerCallback` with name "exact_resume".
     """
@@ -259,13 +259,6 @@ class ExactResumeCallback(TrainerCallback):
             logger.warning(
                 "exact_resume: a data loader with batches_per_epoch carries its position from "
                 "epoch to epoch; resuming will not be exact"
-            )
-        if getattr(trainer.data_loader, "num_workers", 0) > 1:
-            logger.warning(
-                "exact_resume: the data loader's %d workers hand over their data in the order "
-                "they finish it; neither a resumed run nor a rerun will repeat this run's batches "
-                "(one worker does)",
-                trainer.data_loader.num_workers,
             )
         if not isinstance(trainer.data_loader, _EpochStartHook):
             trainer.data_loader = _EpochStartHook(trainer.data_loader, self)

@@ -1,7 +1,7 @@
 """
-B20: data-loader workers seed their generators from the main process's `random`, so one worker's
-batches repeat from run to run (and on `--recover`) and change from epoch to epoch; and they end
-with a trainer killed by SIGKILL.
+B20: data-loader workers seed their generators from the main process's `random` and hand over
+their batches in turn, so the batches repeat from run to run (and on `--recover`) and change from
+epoch to epoch; and the workers end with a trainer killed by SIGKILL.
 """
 
 import os
@@ -11,11 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import Iterator, List, Optional
 
 import pytest
-from allennlp.data import Vocabulary
+from allennlp.data import DatasetReader, Instance, Vocabulary
 from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.data.fields import MetadataField
 from helpers.demo_training import FIXTURES
 
 from allennlp_multilang_elmo.compat._patching import unpatched
@@ -33,8 +34,8 @@ TRAIN = f"{FIXTURES}/*_pud-ud-train.conllu"
 PATCHED = ("_iter_batches", "iter_instances", "_instance_worker", "_batch_worker")
 
 
-def loader(start_method: str) -> MultiProcessDataLoader:
-    """One worker that reads, shuffles and buckets the batches of every epoch (the demo's setup)."""
+def loader(start_method: str, num_workers: int = 1) -> MultiProcessDataLoader:
+    """Workers that read, shuffle and bucket the batches of every epoch (the demo's setup)."""
     reader = UniversalDependenciesMultiLangDatasetReader(
         token_indexers={"elmo": ELMoTokenCharactersMultiLangIndexer()}
     )
@@ -42,7 +43,7 @@ def loader(start_method: str) -> MultiProcessDataLoader:
         reader,
         TRAIN,
         batch_sampler=SameLanguageBatchSampler(batch_size=2),
-        num_workers=1,
+        num_workers=num_workers,
         start_method=start_method,
         max_instances_in_memory=40,
     )
@@ -67,8 +68,9 @@ def test_stock_workers_shuffle_differently_from_the_same_main_state():
         assert epoch(data_loader) != first
 
 
-def test_the_main_state_decides_the_workers_batches():
-    data_loader = loader("fork")
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_the_main_state_decides_the_workers_batches(num_workers):
+    data_loader = loader("fork", num_workers)
     random.seed(1)
     first, second = epoch(data_loader), epoch(data_loader)
     assert first != second  # each epoch draws anew
@@ -77,12 +79,52 @@ def test_the_main_state_decides_the_workers_batches():
     assert epoch(data_loader) == second
 
 
-def test_a_spawned_worker_gets_the_epochs_seed():
-    data_loader = loader("spawn")
+def test_spawned_workers_get_the_epochs_seed():
+    data_loader = loader("spawn", num_workers=2)
     random.seed(1)
     first = epoch(data_loader)
     random.seed(1)
     assert epoch(data_loader) == first
+
+
+class _Numbers(DatasetReader):
+    """0, 1, ..., 7, shared out among the workers; worker 0 is slow to start."""
+
+    def __init__(self) -> None:
+        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True)
+
+    def _read(self, file_path: str) -> Iterator[Instance]:
+        worker = self.get_worker_info()
+        if worker is not None and worker.id == 0:
+            time.sleep(1)
+        for number in self.shard_iterable(range(8)):
+            yield Instance({"number": MetadataField(number)})
+
+
+def numbers_loader(max_instances_in_memory: Optional[int]) -> MultiProcessDataLoader:
+    """Two instance workers (without `max_instances_in_memory`) or batch workers (with it)."""
+    data_loader = MultiProcessDataLoader(
+        _Numbers(),
+        "unused",
+        batch_size=1,
+        num_workers=2,
+        max_instances_in_memory=max_instances_in_memory,
+    )
+    data_loader.index_with(Vocabulary())
+    return data_loader
+
+
+def test_stock_loader_hands_over_data_as_it_arrives():
+    with unpatched(MultiProcessDataLoader, *PATCHED):
+        numbers = [batch["number"][0] for batch in numbers_loader(2)]
+    # Worker 0 reads 0, 2, 4, 6 (after a second) and worker 1 reads 1, 3, 5, 7.
+    assert numbers[:4] == [1, 3, 5, 7]
+
+
+@pytest.mark.parametrize("max_instances_in_memory", [None, 2])
+def test_workers_hand_over_their_data_in_turn(max_instances_in_memory):
+    numbers = [batch["number"][0] for batch in numbers_loader(max_instances_in_memory)]
+    assert numbers == list(range(8))
 
 
 # A trainer's main process that starts its data-loader worker (stock or patched), prints the
@@ -91,8 +133,9 @@ KILLED_TRAINER = """
 import contextlib, multiprocessing, os, signal, sys
 sys.path[:0] = sys.argv[2:]
 from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.data.fields import MetadataField
 from allennlp_multilang_elmo.compat._patching import unpatched
-from test_compat_data_loader_worker_start import PATCHED, loader
+from test_compat_data_loader_workers import PATCHED, loader
 stock = sys.argv[1] == "stock"
 with unpatched(MultiProcessDataLoader, *PATCHED) if stock else contextlib.nullcontext():
     batches = iter(loader("fork"))
