@@ -99,3 +99,16 @@ def unpatched(owner: Any, *names: str) -> Iterator[None]:
     finally:
         for name, replacement in replacements.items():
             setattr(owner, name, replacement)
+
+
+class StandIn:
+    """
+    Stands for `wrapped` (a module, context or queue): what a subclass does not define is
+    `wrapped`'s, so a patch overrides only the attributes it changes.
+    """
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 from allennlp.data.data_loaders import multiprocess_data_loader
 from allennlp.data.data_loaders.multiprocess_data_loader import MultiProcessDataLoader
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
+from allennlp_multilang_elmo.compat._patching import StandIn, replace_attribute, written_for
 
 
 def run_patched(target: Callable[..., None], *args: Any) -> None:
@@ -35,28 +35,23 @@ def run_patched(target: Callable[..., None], *args: Any) -> None:
     target(*args)
 
 
-class _PatchedWorkerContext:
+class _PatchedWorkerContext(StandIn):
     """A multiprocessing context whose processes run their target through `run_patched`."""
-
-    def __init__(self, context: BaseContext) -> None:
-        self._context = context
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._context, name)
 
     def Process(self, target: Callable[..., None], args: tuple = (), **kwargs) -> BaseProcess:
         # `BaseContext` declares no `Process`; every concrete context (what `get_context` returns)
         # defines it.
-        return self._context.Process(  # type: ignore[attr-defined]
-            target=run_patched, args=(target, *args), **kwargs
-        )
+        return self.wrapped.Process(target=run_patched, args=(target, *args), **kwargs)
 
 
 @contextlib.contextmanager
-def _module_mp_bound_to(context: BaseContext) -> Iterator[None]:
-    # Only for as long as the loader starts its workers; nothing else reads the name meanwhile.
+def loader_module_mp_bound_to(stand_in: Any) -> Iterator[None]:
+    """
+    Binds the name `mp` of AllenNLP's data-loader module (its `multiprocessing`) to `stand_in`
+    for the block: only while the loader starts its workers, when nothing else reads the name.
+    """
     module_mp = multiprocess_data_loader.mp
-    multiprocess_data_loader.mp = context  # type: ignore[assignment]
+    multiprocess_data_loader.mp = stand_in
     try:
         yield
     finally:
@@ -67,7 +62,7 @@ def _in_loader_context(start_workers: Callable) -> Callable:
     def wrapper(self: MultiProcessDataLoader, queue, ctx: BaseContext):
         # Forked workers inherit the patched modules as they are.
         worker_ctx = ctx if ctx.get_start_method() == "fork" else _PatchedWorkerContext(ctx)
-        with _module_mp_bound_to(ctx):
+        with loader_module_mp_bound_to(ctx):
             return start_workers(self, queue, worker_ctx)
 
     return wrapper

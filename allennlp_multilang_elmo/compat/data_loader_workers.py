@@ -22,7 +22,6 @@ killed trainer.
 """
 
 import collections
-import contextlib
 import ctypes
 import functools
 import os
@@ -36,7 +35,8 @@ import torch
 from allennlp.data.data_loaders import multiprocess_data_loader
 from allennlp.data.data_loaders.multiprocess_data_loader import MultiProcessDataLoader
 
-from allennlp_multilang_elmo.compat._patching import replace_attribute, written_for
+from allennlp_multilang_elmo.compat._patching import StandIn, replace_attribute, written_for
+from allennlp_multilang_elmo.compat.data_loader_spawn import loader_module_mp_bound_to
 
 _START = "_compat_worker_start"
 """
@@ -67,17 +67,7 @@ def end_with_parent(parent: Optional[int]) -> None:
         os._exit(1)
 
 
-class _StandIn:
-    """Stands for `wrapped`: what a subclass does not define is `wrapped`'s."""
-
-    def __init__(self, wrapped: Any) -> None:
-        self.wrapped = wrapped
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.wrapped, name)
-
-
-class _OrderedQueue(_StandIn):
+class _OrderedQueue(StandIn):
     """
     The main process's end of the workers' queue: `get` hands over the items, which the workers
     put as `(worker id, item)`, in turn by worker, each worker's in its own order. A worker's last
@@ -111,7 +101,7 @@ class _OrderedQueue(_StandIn):
         return item
 
 
-class _TaggingQueue(_StandIn):
+class _TaggingQueue(StandIn):
     """A worker's end of the queue: puts each item as `(worker id, item)`."""
 
     def __init__(self, queue: Any, worker_id: int) -> None:
@@ -122,7 +112,7 @@ class _TaggingQueue(_StandIn):
         self.wrapped.put((self._worker_id, item), *args, **kwargs)
 
 
-class _OrderingContext(_StandIn):
+class _OrderingContext(StandIn):
     """A multiprocessing context whose joinable queues are `_OrderedQueue`s."""
 
     def __init__(self, context: Any, num_workers: int) -> None:
@@ -133,7 +123,7 @@ class _OrderingContext(_StandIn):
         return _OrderedQueue(self.wrapped.JoinableQueue(*args, **kwargs), self._num_workers)
 
 
-class _OrderingMultiprocessing(_StandIn):
+class _OrderingMultiprocessing(StandIn):
     """`multiprocessing` as the loader's module sees it while it starts workers."""
 
     def __init__(self, module: Any, num_workers: int) -> None:
@@ -142,16 +132,6 @@ class _OrderingMultiprocessing(_StandIn):
 
     def get_context(self, method: Optional[str] = None) -> _OrderingContext:
         return _OrderingContext(self.wrapped.get_context(method), self._num_workers)
-
-
-@contextlib.contextmanager
-def _ordered_queues(num_workers: int) -> Iterator[None]:
-    module_mp = multiprocess_data_loader.mp
-    multiprocess_data_loader.mp = _OrderingMultiprocessing(module_mp, num_workers)  # type: ignore
-    try:
-        yield
-    finally:
-        multiprocess_data_loader.mp = module_mp
 
 
 _DONE = object()
@@ -168,7 +148,8 @@ def _starting_workers(starts_workers: Callable[[Any], bool]) -> Callable:
             setattr(self, _START, (random.getrandbits(31), os.getpid()))
             items = iterate(self)
             # The workers and their queue start with the first item.
-            with _ordered_queues(self.num_workers):
+            mp = _OrderingMultiprocessing(multiprocess_data_loader.mp, self.num_workers)
+            with loader_module_mp_bound_to(mp):
                 first = next(items, _DONE)
             if first is not _DONE:
                 yield first
